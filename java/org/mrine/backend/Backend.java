@@ -1,0 +1,135 @@
+package org.mrine.backend;
+
+import org.mrine.tensor.Tensor;
+import org.mrine.tensor.Workspace;
+
+/**
+ * Layer-level operations of the MRINE model, each forward beside its backward. The model and the
+ * trainer compose these calls on tensors the backend allocated; they never touch memory
+ * themselves. The CPU backend is the readable specification, the CUDA backend its twin, op for op.
+ *
+ * <p>Shape letters: B trials, T steps, R rows (= B*T flattened), N channels, I/O layer input and
+ * output widths, A embedding size, X latent size. Backward methods accumulate ({@code +=}) into
+ * gradients unless said otherwise, so the caller zeroes gradient buffers once per step.
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    /** Where this backend's tensors live; closing the backend frees them. */
+    Workspace workspace();
+
+    // ---------------------------------------------------------------- dense (MLP) layer
+
+    /** out[R,O] = act(in[R,I] W^T + b), act = tanh or identity; bias may be null. */
+    void denseForward(Tensor in, Tensor weight, Tensor bias, boolean tanh, Tensor out);
+
+    /**
+     * Backward of {@link #denseForward}. dOut [R,O] is overwritten (by the pre-activation
+     * gradient); dIn [R,I] (null to skip), dWeight and dBias (nullable) accumulate.
+     */
+    void denseBackward(Tensor in, Tensor weight, Tensor out, boolean tanh, Tensor dOut,
+                       Tensor dIn, Tensor dWeight, Tensor dBias);
+
+    // ---------------------------------------------------------------- Kalman filter
+
+    /** Filter covariances of one mask pattern mask[T] (values 0/1) into the track. */
+    void kalmanCovarianceForward(LdmParams p, Tensor mask, CovarianceTrack track);
+
+    /**
+     * Backward of the covariance recursion: consumes track.dGain and track.dFilt (and what the
+     * smoother backward left in track.dNextPrior), accumulates into grad's A, C, Q, R.
+     */
+    void kalmanCovarianceBackward(LdmParams p, CovarianceTrack track, LdmParams grad);
+
+    /**
+     * Filtered means of one trial: filtMean[T,X] and next-step predictions predMean[T,X]
+     * (predMean[t] = A filtMean[t]) from observations obs[T,A] under mask[T].
+     */
+    void kalmanMeanForward(LdmParams p, CovarianceTrack track, Tensor obs, Tensor mask,
+                           Tensor filtMean, Tensor predMean);
+
+    /**
+     * Backward of {@link #kalmanMeanForward} for one trial. dFiltMean and dPredMean [T,X] hold the
+     * incoming gradients and are used as accumulators (left modified); dObs [T,A] is written;
+     * track.dGain and grad's A and C accumulate.
+     */
+    void kalmanMeanBackward(LdmParams p, CovarianceTrack track, Tensor obs, Tensor mask,
+                            Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
+                            Tensor dObs, LdmParams grad);
+
+    // ---------------------------------------------------------------- RTS smoother
+
+    /** Smoother gains and smoothed covariances of a filtered track. */
+    void rtsCovarianceForward(LdmParams p, CovarianceTrack track);
+
+    /**
+     * Backward of {@link #rtsCovarianceForward}: consumes track.dSmooth and track.dSmootherGain,
+     * adds into track.dFilt and track.dNextPrior and grad's A. Run before the filter's covariance
+     * backward.
+     */
+    void rtsCovarianceBackward(LdmParams p, CovarianceTrack track, LdmParams grad);
+
+    /** Smoothed means smoothMean[T,X] of one trial. */
+    void rtsMeanForward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean);
+
+    /**
+     * Backward of {@link #rtsMeanForward}: dSmoothMean [T,X] is consumed (left modified), dFiltMean
+     * and dPredMean accumulate, track.dSmootherGain accumulates.
+     */
+    void rtsMeanBackward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean,
+                         Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean);
+
+    // ---------------------------------------------------------------- likelihoods
+
+    /**
+     * Poisson log-likelihood of counts[B,T,N] under rates exp(clamp(logRate, -5, 5)) with
+     * logRate[B,T,N] predicting step t + shift: sum over (b, t < T - shift, n) of
+     * mask[b, t+shift] * (s log r - r - lgamma(s+1)). Adds scale * d(sum)/d(logRate) into dLogRate.
+     */
+    double poissonLogLikelihood(Tensor logRate, Tensor counts, Tensor mask, int shift, float scale,
+                                Tensor dLogRate);
+
+    /** Gaussian counterpart with fixed variance: -0.5 log(2 pi var) - (y - mu)^2 / (2 var). */
+    double gaussianLogLikelihood(Tensor mean, Tensor data, Tensor mask, int shift, float variance,
+                                 float scale, Tensor dMean);
+
+    // ---------------------------------------------------------------- smoothness (KL) terms
+
+    /**
+     * Sum over consecutive available samples (t, t') of trial logRate[T,N] (mask[T]) and channels
+     * of KL between Poisson rates: r log(r / r') + r' - r. Adds scale * gradient into dLogRate.
+     */
+    double poissonSmoothness(Tensor logRate, Tensor mask, float scale, Tensor dLogRate);
+
+    /** Same over Gaussian means[T,N] with a fixed variance: (mu' - mu)^2 / (2 var). */
+    double gaussianSmoothness(Tensor mean, Tensor mask, float variance, float scale, Tensor dMean);
+
+    /**
+     * Sum over all steps t < T-1 and the first {@code dims} latent dimensions of the Gaussian KL
+     * between N(mu_t, v_t) and N(mu_{t+1}, v_{t+1}), means from smoothMean[T,X], variances from
+     * the diagonal of track.smooth. Adds scale * gradient into dSmoothMean and track.dSmooth.
+     */
+    double latentSmoothness(Tensor smoothMean, CovarianceTrack track, int dims, float scale,
+                            Tensor dSmoothMean);
+
+    // ---------------------------------------------------------------- small tensor ops
+
+    /** out = where(mask > 0, in, 0) per row: in[R,N], mask[R]. Missing samples must never reach a network. */
+    void maskRows(Tensor in, Tensor mask, Tensor out);
+
+    /** dst[R, offset .. offset+n) = src[R,n]. */
+    void copyColumns(Tensor src, Tensor dst, int offset);
+
+    /** dst[R,n] = src[R, offset .. offset+n). */
+    void sliceColumns(Tensor src, int offset, Tensor dst);
+
+    /** y += alpha * x. */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    /** Sum of squares, accumulated in double. */
+    double sumSquares(Tensor x);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,78 @@
+package org.mrine.backend;
+
+import org.mrine.tensor.Tensor;
+import org.mrine.tensor.Workspace;
+
+/**
+ * The covariance side of a Kalman filter and RTS smoother for one mask pattern over T steps.
+ * It depends on the LDM parameters and on which steps have a sample, never on the data, so
+ * every trial that shares a pattern shares one track (and the backbone, whose mask is all ones,
+ * has a single track per batch). Adjoint tensors sit beside their values.
+ *
+ * <pre>
+ * prior      [T+1,X,X]  P_{t|t-1}; prior[0] = Sigma_0, prior[t+1] = A filt[t] A^T + Q
+ * filt       [T,X,X]    P_{t|t}
+ * gain       [T,X,A]    K_t (zero where the sample is missing)
+ * cholS      [T,A,A]    Cholesky factor of S_t = C prior[t] C^T + R (where a sample exists)
+ * smootherGain [T,X,X]  J_t = filt[t] A^T prior[t+1]^-1 (t < T-1)
+ * cholNext   [T,X,X]    Cholesky factor of prior[t+1] (t < T-1)
+ * smooth     [T,X,X]    P_{t|T}
+ * dGain, dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss
+ * dFilt, dNextPrior: adjoints used inside the backward pass
+ * </pre>
+ */
+public final class CovarianceTrack {
+    public final int steps;
+    public final int latentDim;
+    public final int embeddingDim;
+    public final boolean smoothing;
+
+    public final Tensor prior;
+    public final Tensor filt;
+    public final Tensor gain;
+    public final Tensor cholS;
+    public final Tensor smootherGain;
+    public final Tensor cholNext;
+    public final Tensor smooth;
+
+    public final Tensor dGain;
+    public final Tensor dSmootherGain;
+    public final Tensor dSmooth;
+    public final Tensor dFilt;
+    public final Tensor dNextPrior;
+
+    /** The mask pattern [T] this track was last computed for. */
+    public final Tensor mask;
+
+    public CovarianceTrack(Workspace ws, int steps, int latentDim, int embeddingDim, boolean smoothing) {
+        this.steps = steps;
+        this.latentDim = latentDim;
+        this.embeddingDim = embeddingDim;
+        this.smoothing = smoothing;
+        int x = latentDim;
+        int a = embeddingDim;
+        prior = ws.zeros(steps + 1, x, x);
+        filt = ws.zeros(steps, x, x);
+        gain = ws.zeros(steps, x, a);
+        cholS = ws.zeros(steps, a, a);
+        dGain = ws.zeros(steps, x, a);
+        dFilt = ws.zeros(steps, x, x);
+        dNextPrior = ws.zeros(steps, x, x);
+        int s = smoothing ? steps : 0;
+        smootherGain = ws.zeros(s, x, x);
+        cholNext = ws.zeros(s, x, x);
+        smooth = ws.zeros(s, x, x);
+        dSmootherGain = ws.zeros(s, x, x);
+        dSmooth = ws.zeros(s, x, x);
+        mask = ws.zeros(steps);
+    }
+
+    /** Clears the adjoints before a backward pass. */
+    public void zeroGrad() {
+        dGain.fill(0f);
+        dSmootherGain.fill(0f);
+        dSmooth.fill(0f);
+        dFilt.fill(0f);
+        dNextPrior.fill(0f);
+    }
+}

@@ -1,0 +1,192 @@
+package org.mrine.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dense float32 kernels on off-heap memory: the CPU backend's only way to do linear algebra.
+ * Matrices are row-major; every matrix argument is (segment, offset in floats, leading dimension).
+ * The inner loops use the Vector API; the tail of each row goes through the scalar loop, which is
+ * also the reference the vector path must agree with ({@code -Dmrine.vector=false} forces it).
+ */
+public final class Blas {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SP.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    static final boolean VECTOR = !"false".equals(System.getProperty("mrine.vector"));
+
+    private Blas() {
+    }
+
+    static float get(MemorySegment s, long i) {
+        return s.getAtIndex(F32, i);
+    }
+
+    static void set(MemorySegment s, long i, float v) {
+        s.setAtIndex(F32, i, v);
+    }
+
+    /** y[0..n) += alpha * x[0..n). */
+    public static void axpy(int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        int i = 0;
+        if (VECTOR) {
+            FloatVector va = FloatVector.broadcast(SP, alpha);
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector vx = FloatVector.fromMemorySegment(SP, x, (xOff + i) * 4, ORDER);
+                FloatVector vy = FloatVector.fromMemorySegment(SP, y, (yOff + i) * 4, ORDER);
+                vx.fma(va, vy).intoMemorySegment(y, (yOff + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) set(y, yOff + i, Math.fma(alpha, get(x, xOff + i), get(y, yOff + i)));
+    }
+
+    /** sum over i of x[i] * y[i]. */
+    public static float dot(int n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        int i = 0;
+        float sum = 0f;
+        if (VECTOR && n >= LANES) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector vx = FloatVector.fromMemorySegment(SP, x, (xOff + i) * 4, ORDER);
+                FloatVector vy = FloatVector.fromMemorySegment(SP, y, (yOff + i) * 4, ORDER);
+                acc = vx.fma(vy, acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) sum = Math.fma(get(x, xOff + i), get(y, yOff + i), sum);
+        return sum;
+    }
+
+    /** x[0..n) *= alpha. */
+    public static void scal(int n, float alpha, MemorySegment x, long xOff) {
+        for (int i = 0; i < n; i++) set(x, xOff + i, alpha * get(x, xOff + i));
+    }
+
+    /**
+     * C = alpha * op(A) op(B) + beta * C, with op(A) [m,k], op(B) [k,n], C [m,n].
+     * transA: A is stored [k,m]; transB: B is stored [n,k]. beta == 0 ignores C's old contents.
+     */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            MemorySegment a, long aOff, int lda,
+                            MemorySegment b, long bOff, int ldb,
+                            float beta,
+                            MemorySegment c, long cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            long cRow = cOff + (long) i * ldc;
+            if (beta == 0f) {
+                for (int j = 0; j < n; j++) set(c, cRow + j, 0f);
+            } else if (beta != 1f) {
+                scal(n, beta, c, cRow);
+            }
+            if (!transB) {
+                // Row i of C gathers rows of B weighted by row i of op(A): contiguous axpy over n.
+                for (int p = 0; p < k; p++) {
+                    float aip = transA ? get(a, aOff + (long) p * lda + i) : get(a, aOff + (long) i * lda + p);
+                    if (aip != 0f) axpy(n, alpha * aip, b, bOff + (long) p * ldb, c, cRow);
+                }
+            } else if (!transA) {
+                // op(B) = B^T: C[i,j] is the dot product of two stored rows.
+                for (int j = 0; j < n; j++) {
+                    float d = dot(k, a, aOff + (long) i * lda, b, bOff + (long) j * ldb);
+                    set(c, cRow + j, get(c, cRow + j) + alpha * d);
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    float d = 0f;
+                    for (int p = 0; p < k; p++) {
+                        d = Math.fma(get(a, aOff + (long) p * lda + i), get(b, bOff + (long) j * ldb + p), d);
+                    }
+                    set(c, cRow + j, get(c, cRow + j) + alpha * d);
+                }
+            }
+        }
+    }
+
+    /** dst [n,m] = src [m,n]^T (no aliasing). */
+    public static void transpose(int m, int n, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) set(dst, dOff + (long) j * m + i, get(src, sOff + (long) i * n + j));
+        }
+    }
+
+    /** A = (A + A^T) / 2 for a square [n,n] matrix, removing rounding asymmetry. */
+    public static void symmetrize(int n, MemorySegment a, long off) {
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                float v = 0.5f * (get(a, off + (long) i * n + j) + get(a, off + (long) j * n + i));
+                set(a, off + (long) i * n + j, v);
+                set(a, off + (long) j * n + i, v);
+            }
+        }
+    }
+
+    /**
+     * In-place Cholesky factor of a symmetric positive definite [n,n] matrix: the lower triangle
+     * becomes L with A = L L^T, the strict upper triangle is zeroed.
+     *
+     * @throws ArithmeticException when a pivot is not positive (the matrix is not SPD)
+     */
+    public static void cholesky(int n, MemorySegment a, long off) {
+        for (int j = 0; j < n; j++) {
+            long rowJ = off + (long) j * n;
+            float diag = get(a, rowJ + j) - dot(j, a, rowJ, a, rowJ);
+            if (!(diag > 0f)) {
+                throw new ArithmeticException("matrix is not positive definite (pivot " + j + " = " + diag + ")");
+            }
+            float ljj = (float) Math.sqrt(diag);
+            set(a, rowJ + j, ljj);
+            float inv = 1f / ljj;
+            for (int i = j + 1; i < n; i++) {
+                long rowI = off + (long) i * n;
+                set(a, rowI + j, (get(a, rowI + j) - dot(j, a, rowI, a, rowJ)) * inv);
+            }
+            for (int i = j + 1; i < n; i++) set(a, rowJ + i, 0f);
+        }
+    }
+
+    /**
+     * Solves (L L^T) X = B in place, with L the factor from {@link #cholesky} and B [n, nrhs]
+     * row-major: forward substitution with L, then back substitution with L^T, row by row so the
+     * inner loop runs over the contiguous right-hand sides.
+     */
+    public static void cholSolve(int n, int nrhs, MemorySegment l, long lOff, MemorySegment b, long bOff) {
+        for (int i = 0; i < n; i++) {
+            long rowB = bOff + (long) i * nrhs;
+            for (int p = 0; p < i; p++) {
+                float lip = get(l, lOff + (long) i * n + p);
+                if (lip != 0f) axpy(nrhs, -lip, b, bOff + (long) p * nrhs, b, rowB);
+            }
+            scal(nrhs, 1f / get(l, lOff + (long) i * n + i), b, rowB);
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            long rowB = bOff + (long) i * nrhs;
+            for (int p = i + 1; p < n; p++) {
+                float lpi = get(l, lOff + (long) p * n + i);
+                if (lpi != 0f) axpy(nrhs, -lpi, b, bOff + (long) p * nrhs, b, rowB);
+            }
+            scal(nrhs, 1f / get(l, lOff + (long) i * n + i), b, rowB);
+        }
+    }
+
+    /** {@link #gemm} for contiguous matrices: op(A) [m,k], op(B) [k,n], C [m,n] with natural leading dimensions. */
+    public static void mm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          MemorySegment a, long aOff, MemorySegment b, long bOff,
+                          float beta, MemorySegment c, long cOff) {
+        gemm(transA, transB, m, n, k, alpha, a, aOff, transA ? m : k, b, bOff, transB ? k : n, beta, c, cOff, n);
+    }
+
+    /** dst[0..n) = src[0..n). */
+    public static void copy(int n, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
+        MemorySegment.copy(src, sOff * 4, dst, dOff * 4, (long) n * 4);
+    }
+
+    /** x[0..n) = 0. */
+    public static void zero(int n, MemorySegment x, long off) {
+        x.asSlice(off * 4, (long) n * 4).fill((byte) 0);
+    }
+}

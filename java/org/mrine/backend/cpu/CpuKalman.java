@@ -1,0 +1,236 @@
+package org.mrine.backend.cpu;
+
+import static org.mrine.backend.cpu.Blas.copy;
+import static org.mrine.backend.cpu.Blas.get;
+import static org.mrine.backend.cpu.Blas.mm;
+import static org.mrine.backend.cpu.Blas.set;
+import static org.mrine.backend.cpu.Blas.zero;
+
+import java.lang.foreign.MemorySegment;
+import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.LdmParams;
+import org.mrine.tensor.Tensor;
+
+/**
+ * Kalman filter with masked gain and Joseph-form update, forward and backward, on the CPU.
+ * Split in two: the covariance recursion (per mask pattern) and the mean recursion (per trial).
+ *
+ * <pre>
+ * S      = C P_pred C^T + R
+ * K      = m (P_pred C^T S^-1)                   gain zeroed where the sample is missing
+ * x_filt = x_pred + K (a - C x_pred)
+ * P_filt = (I - K C) P_pred (I - K C)^T + K R K^T  Joseph form
+ * x_pred' = A x_filt,  P_pred' = A P_filt A^T + Q
+ * </pre>
+ * S^-1 is never formed: K^T solves S K^T = C P_pred with the Cholesky factor of S.
+ * Scratch matrices are sized once for the largest of X and A; not thread-safe.
+ */
+final class CpuKalman {
+    private final MemorySegment w0, w1, w2, w3, w4, w5;
+    private final MemorySegment v0, v1, v2;
+    private final MemorySegment qDiag, rDiag, dRDiag;
+
+    CpuKalman(java.lang.foreign.Arena arena, int maxDim) {
+        long mat = (long) maxDim * maxDim * 4;
+        w0 = arena.allocate(mat, 64);
+        w1 = arena.allocate(mat, 64);
+        w2 = arena.allocate(mat, 64);
+        w3 = arena.allocate(mat, 64);
+        w4 = arena.allocate(mat, 64);
+        w5 = arena.allocate(mat, 64);
+        v0 = arena.allocate(maxDim * 4L, 64);
+        v1 = arena.allocate(maxDim * 4L, 64);
+        v2 = arena.allocate(maxDim * 4L, 64);
+        qDiag = arena.allocate(maxDim * 4L, 64);
+        rDiag = arena.allocate(maxDim * 4L, 64);
+        dRDiag = arena.allocate(maxDim * 4L, 64);
+    }
+
+    private void loadNoise(LdmParams p, int nx, int na) {
+        for (int i = 0; i < nx; i++) set(qDiag, i, (float) Math.exp(p.qLogDiag().get(i)));
+        for (int i = 0; i < na; i++) set(rDiag, i, (float) Math.exp(p.rLogDiag().get(i)));
+    }
+
+    // ------------------------------------------------------------------ covariance recursion
+
+    void covarianceForward(LdmParams p, Tensor mask, CovarianceTrack tr) {
+        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
+        final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
+        MemorySegment A = p.a().segment(), C = p.c().segment();
+        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
+        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment();
+        loadNoise(p, nx, na);
+        tr.mask.copyFrom(mask);
+        copy((int) xx, p.sigma0().segment(), 0, prior, 0);
+        for (int t = 0; t < T; t++) {
+            long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
+            if (mask.get(t) > 0f) {
+                // CP = C P_pred [A,X]; S = CP C^T + R [A,A]
+                mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
+                mm(false, true, na, na, nx, 1f, w0, 0, C, 0, 0f, cholS, sOff);
+                for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
+                Blas.cholesky(na, cholS, sOff);
+                // K^T = S^-1 C P_pred [A,X], then K [X,A]
+                Blas.cholSolve(na, nx, cholS, sOff, w0, 0);
+                Blas.transpose(na, nx, w0, 0, gain, kOff);
+                // L = I - K C [X,X]
+                mm(false, false, nx, nx, na, -1f, gain, kOff, C, 0, 0f, w1, 0);
+                for (int i = 0; i < nx; i++) set(w1, (long) i * nx + i, get(w1, (long) i * nx + i) + 1f);
+                // P_filt = L P_pred L^T + (K R) K^T
+                mm(false, false, nx, nx, nx, 1f, w1, 0, prior, pOff, 0f, w2, 0);
+                mm(false, true, nx, nx, nx, 1f, w2, 0, w1, 0, 0f, filt, fOff);
+                for (int i = 0; i < nx; i++) {
+                    for (int j = 0; j < na; j++) set(w3, (long) i * na + j, get(gain, kOff + (long) i * na + j) * get(rDiag, j));
+                }
+                mm(false, true, nx, nx, na, 1f, w3, 0, gain, kOff, 1f, filt, fOff);
+                Blas.symmetrize(nx, filt, fOff);
+            } else {
+                zero((int) xa, gain, kOff);
+                copy((int) xx, prior, pOff, filt, fOff);
+            }
+            // P_pred' = A P_filt A^T + Q
+            mm(false, false, nx, nx, nx, 1f, A, 0, filt, fOff, 0f, w0, 0);
+            mm(false, true, nx, nx, nx, 1f, w0, 0, A, 0, 0f, prior, pOff + xx);
+            for (int i = 0; i < nx; i++) set(prior, pOff + xx + (long) i * nx + i, get(prior, pOff + xx + (long) i * nx + i) + get(qDiag, i));
+            Blas.symmetrize(nx, prior, pOff + xx);
+        }
+    }
+
+    void covarianceBackward(LdmParams p, CovarianceTrack tr, LdmParams g) {
+        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
+        final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
+        MemorySegment A = p.a().segment(), C = p.c().segment();
+        MemorySegment dA = g.a().segment(), dC = g.c().segment();
+        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
+        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment();
+        MemorySegment dGain = tr.dGain.segment(), dFilt = tr.dFilt.segment(), dNext = tr.dNextPrior.segment();
+        loadNoise(p, nx, na);
+        zero(na, dRDiag, 0);
+        // w5 carries the adjoint of prior[t+1] from step t+1 down to step t.
+        zero((int) xx, w5, 0);
+        for (int t = T - 1; t >= 0; t--) {
+            long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
+            // M = adjoint of P_pred' = A P_filt A^T + Q
+            Blas.axpy((int) xx, 1f, dNext, t * xx, w5, 0);
+            // dA += (M + M^T) A P_filt
+            addTransposeInto(nx, w5, w0);
+            mm(false, false, nx, nx, nx, 1f, w0, 0, A, 0, 0f, w1, 0);
+            mm(false, false, nx, nx, nx, 1f, w1, 0, filt, fOff, 1f, dA, 0);
+            // dP_filt += A^T M A
+            mm(true, false, nx, nx, nx, 1f, A, 0, w5, 0, 0f, w1, 0);
+            mm(false, false, nx, nx, nx, 1f, w1, 0, A, 0, 1f, dFilt, fOff);
+            // dQ_log += diag(M) * Q
+            for (int i = 0; i < nx; i++) g.qLogDiag().add(i, get(w5, (long) i * nx + i) * get(qDiag, i));
+
+            // E = adjoint of P_filt; from here w5 becomes the adjoint of P_pred (this step's prior).
+            if (tr.mask.get(t) > 0f) {
+                // L = I - K C
+                mm(false, false, nx, nx, na, -1f, gain, kOff, C, 0, 0f, w1, 0);
+                for (int i = 0; i < nx; i++) set(w1, (long) i * nx + i, get(w1, (long) i * nx + i) + 1f);
+                // Es = E + E^T (w0)
+                addTransposeInto(nx, dFilt.asSlice(fOff * 4, xx * 4), w0);
+                // dL = Es L P_pred (w3)
+                mm(false, false, nx, nx, nx, 1f, w0, 0, w1, 0, 0f, w2, 0);
+                mm(false, false, nx, nx, nx, 1f, w2, 0, prior, pOff, 0f, w3, 0);
+                // dP_pred = L^T E L (w5)
+                mm(true, false, nx, nx, nx, 1f, w1, 0, dFilt, fOff, 0f, w2, 0);
+                mm(false, false, nx, nx, nx, 1f, w2, 0, w1, 0, 0f, w5, 0);
+                // dK = dGain + Es K R - dL C^T (w4 [X,A])
+                mm(false, false, nx, na, nx, 1f, w0, 0, gain, kOff, 0f, w4, 0);
+                for (int i = 0; i < nx; i++) {
+                    for (int j = 0; j < na; j++) {
+                        long ij = (long) i * na + j;
+                        set(w4, ij, get(w4, ij) * get(rDiag, j) + get(dGain, kOff + ij));
+                    }
+                }
+                mm(false, true, nx, na, nx, -1f, w3, 0, C, 0, 1f, w4, 0);
+                // dC -= K^T dL
+                mm(true, false, na, nx, nx, -1f, gain, kOff, w3, 0, 1f, dC, 0);
+                // dR += diag(K^T E K)
+                mm(false, false, nx, na, nx, 1f, dFilt, fOff, gain, kOff, 0f, w2, 0);
+                for (int j = 0; j < na; j++) {
+                    float s = 0f;
+                    for (int i = 0; i < nx; i++) s += get(gain, kOff + (long) i * na + j) * get(w2, (long) i * na + j);
+                    set(dRDiag, j, get(dRDiag, j) + s);
+                }
+                // K = N S^-1 with N = P_pred C^T: U = dK S^-1 (U^T = S^-1 dK^T), dS = -K^T U
+                Blas.transpose(nx, na, w4, 0, w2, 0);
+                Blas.cholSolve(na, nx, cholS, sOff, w2, 0);          // w2 = U^T [A,X]
+                mm(true, true, na, na, nx, -1f, gain, kOff, w2, 0, 0f, w3, 0); // w3 = dS = -K^T U [A,A]
+                // dP_pred += U C ; dC += U^T P_pred
+                mm(true, false, nx, nx, na, 1f, w2, 0, C, 0, 1f, w5, 0);
+                mm(false, false, na, nx, nx, 1f, w2, 0, prior, pOff, 1f, dC, 0);
+                // S = C P_pred C^T + R: dC += (dS + dS^T) C P_pred ; dP_pred += C^T dS C ; dR += diag(dS)
+                for (int j = 0; j < na; j++) set(dRDiag, j, get(dRDiag, j) + get(w3, (long) j * na + j));
+                addTransposeInto(na, w3, w4);
+                mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
+                mm(false, false, na, nx, na, 1f, w4, 0, w0, 0, 1f, dC, 0);
+                mm(true, false, nx, na, na, 1f, C, 0, w3, 0, 0f, w2, 0);
+                mm(false, false, nx, nx, na, 1f, w2, 0, C, 0, 1f, w5, 0);
+            } else {
+                // P_filt = P_pred
+                copy((int) xx, dFilt, fOff, w5, 0);
+            }
+        }
+        for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));
+    }
+
+    /** out = M + M^T for a square [n,n] matrix. */
+    private static void addTransposeInto(int n, MemorySegment m, MemorySegment out) {
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) set(out, (long) i * n + j, get(m, (long) i * n + j) + get(m, (long) j * n + i));
+        }
+    }
+
+    // ------------------------------------------------------------------ mean recursion
+
+    void meanForward(LdmParams p, CovarianceTrack tr, Tensor obs, Tensor mask, Tensor filtMean, Tensor predMean) {
+        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
+        MemorySegment A = p.a().segment(), C = p.c().segment(), gain = tr.gain.segment();
+        MemorySegment a = obs.segment(), xf = filtMean.segment(), xp = predMean.segment();
+        for (int t = 0; t < T; t++) {
+            MemorySegment priorSeg = t == 0 ? p.x0().segment() : xp;
+            long priorOff = t == 0 ? 0 : (long) (t - 1) * nx;
+            long fOff = (long) t * nx;
+            copy(nx, priorSeg, priorOff, xf, fOff);
+            if (mask.get(t) > 0f) {
+                // innovation r = a - C x_pred ; x_filt = x_pred + K r
+                copy(na, a, (long) t * na, v0, 0);
+                mm(false, false, na, 1, nx, -1f, C, 0, priorSeg, priorOff, 1f, v0, 0);
+                mm(false, false, nx, 1, na, 1f, gain, (long) t * nx * na, v0, 0, 1f, xf, fOff);
+            }
+            mm(false, false, nx, 1, nx, 1f, A, 0, xf, fOff, 0f, xp, fOff);
+        }
+    }
+
+    void meanBackward(LdmParams p, CovarianceTrack tr, Tensor obs, Tensor mask, Tensor filtMean, Tensor predMean,
+                      Tensor dFiltMean, Tensor dPredMean, Tensor dObs, LdmParams g) {
+        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
+        MemorySegment A = p.a().segment(), C = p.c().segment(), gain = tr.gain.segment(), dGain = tr.dGain.segment();
+        MemorySegment dA = g.a().segment(), dC = g.c().segment();
+        MemorySegment a = obs.segment(), xf = filtMean.segment(), xp = predMean.segment();
+        MemorySegment dxf = dFiltMean.segment(), dxp = dPredMean.segment(), da = dObs.segment();
+        for (int t = T - 1; t >= 0; t--) {
+            long fOff = (long) t * nx, kOff = (long) t * nx * na;
+            // x_pred' = A x_filt
+            mm(false, true, nx, nx, 1, 1f, dxp, fOff, xf, fOff, 1f, dA, 0);
+            mm(true, false, nx, 1, nx, 1f, A, 0, dxp, fOff, 1f, dxf, fOff);
+            MemorySegment priorSeg = t == 0 ? p.x0().segment() : xp;
+            long priorOff = t == 0 ? 0 : (long) (t - 1) * nx;
+            // v2 = adjoint of x_pred (this step's prior mean)
+            copy(nx, dxf, fOff, v2, 0);
+            if (mask.get(t) > 0f) {
+                copy(na, a, (long) t * na, v0, 0);
+                mm(false, false, na, 1, nx, -1f, C, 0, priorSeg, priorOff, 1f, v0, 0);   // r
+                mm(false, true, nx, na, 1, 1f, dxf, fOff, v0, 0, 1f, dGain, kOff);        // dK += dx r^T
+                mm(true, false, na, 1, nx, 1f, gain, kOff, dxf, fOff, 0f, v1, 0);         // K^T dx
+                copy(na, v1, 0, da, (long) t * na);
+                mm(false, true, na, nx, 1, -1f, v1, 0, priorSeg, priorOff, 1f, dC, 0);   // dC -= K^T dx x_pred^T
+                mm(true, false, nx, 1, na, -1f, C, 0, v1, 0, 1f, v2, 0);                 // dx_pred -= C^T K^T dx
+            } else {
+                zero(na, da, (long) t * na);
+            }
+            if (t > 0) Blas.axpy(nx, 1f, v2, 0, dxp, priorOff);
+        }
+    }
+}

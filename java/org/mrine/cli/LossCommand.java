@@ -1,0 +1,38 @@
+package org.mrine.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.mrine.backend.Backend;
+import org.mrine.backend.Backends;
+import org.mrine.reference.ReferenceFixture;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mrine loss --fixture IN --out OUT}: the stable contract with the reference. */
+@Command(name = "loss", mixinStandardHelpOptions = true,
+        description = {"Computes outputs, loss terms and gradients for the parameters, inputs and config of a fixture file,",
+                "writes them as out.*, loss.* and grad.*, and compares with the expected values the file holds.",
+                "Exit status: 0 all within tolerance (or nothing to compare), 1 a tensor out of tolerance, 2 bad input."})
+final class LossCommand implements Callable<Integer> {
+
+    @Option(names = "--fixture", required = true, description = "input safetensors: param.*, input.*, metadata config")
+    Path fixture;
+
+    @Option(names = "--out", description = "output safetensors (written atomically)")
+    Path out;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "cpu or auto (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--quiet", description = "print only the summary line")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        try (Backend be = Backends.create(backend)) {
+            ReferenceFixture.Result r = ReferenceFixture.run(fixture, be);
+            if (out != null) ReferenceFixture.write(r, out);
+            return FixtureTable.print(r, quiet, System.out) ? 0 : 1;
+        }
+    }
+}

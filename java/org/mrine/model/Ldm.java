@@ -1,0 +1,187 @@
+package org.mrine.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.random.RandomGenerator;
+import org.mrine.backend.Backend;
+import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.LdmParams;
+import org.mrine.tensor.Tensor;
+import org.mrine.tensor.Workspace;
+
+/**
+ * A linear dynamical model with its Kalman filter (and, for the backbone, RTS smoother).
+ * Parameter names: {@code <prefix>.A, .C, .Q_log_diag, .R_log_diag, .x_0, .Sigma_0}.
+ * The initial state x_0, Sigma_0 is fixed (no gradient), as in the reference.
+ */
+public final class Ldm {
+    final String prefix;
+    final int latentDim;
+    final int embeddingDim;
+    final boolean smoothing;
+    LdmParams params;
+    LdmParams grads;
+
+    public Ldm(String prefix, int latentDim, int embeddingDim, boolean smoothing) {
+        this.prefix = prefix;
+        this.latentDim = latentDim;
+        this.embeddingDim = embeddingDim;
+        this.smoothing = smoothing;
+    }
+
+    void declare(Parameters.Layout layout) {
+        layout.add(prefix + ".A", latentDim, latentDim);
+        layout.add(prefix + ".C", embeddingDim, latentDim);
+        layout.add(prefix + ".Q_log_diag", latentDim);
+        layout.add(prefix + ".R_log_diag", embeddingDim);
+        layout.add(prefix + ".x_0", latentDim);
+        layout.add(prefix + ".Sigma_0", latentDim, latentDim);
+    }
+
+    /** Names that receive gradients (x_0 and Sigma_0 are fixed). */
+    List<String> trainableNames() {
+        return List.of(prefix + ".A", prefix + ".C", prefix + ".Q_log_diag", prefix + ".R_log_diag");
+    }
+
+    void bind(Parameters p, Parameters g) {
+        params = new LdmParams(p.get(prefix + ".A"), p.get(prefix + ".C"), p.get(prefix + ".Q_log_diag"),
+                p.get(prefix + ".R_log_diag"), p.get(prefix + ".x_0"), p.get(prefix + ".Sigma_0"));
+        grads = new LdmParams(g.get(prefix + ".A"), g.get(prefix + ".C"), g.get(prefix + ".Q_log_diag"),
+                g.get(prefix + ".R_log_diag"), null, null);
+    }
+
+    /** The paper's initialization: A = 0.9 I, C = 0.9 randn, Q = 0.5 I, R = I, x_0 = 0, Sigma_0 = s I. */
+    void initialize(RandomGenerator rng, float initCovScale) {
+        int n = latentDim;
+        params.a().fill(0f);
+        params.sigma0().fill(0f);
+        for (int i = 0; i < n; i++) {
+            params.a().set((long) i * n + i, 0.9f);
+            params.sigma0().set((long) i * n + i, initCovScale);
+        }
+        for (long i = 0; i < params.c().size(); i++) params.c().set(i, (float) (0.9 * rng.nextGaussian()));
+        params.qLogDiag().fill((float) Math.log(0.5));
+        params.rLogDiag().fill(0f);
+        params.x0().fill(0f);
+    }
+
+    /** Filter (and smoother) state of one batch [B,T]: means per trial, covariances per mask pattern. */
+    public final class Run {
+        final int trials;
+        final int steps;
+        final Workspace ws;
+        public final Tensor filtMean;   // [B,T,X]
+        public final Tensor predMean;   // [B,T,X]  predMean[t] = x_{t+1|t}
+        public final Tensor smoothMean; // [B,T,X]  (smoothing only)
+        final Tensor dFiltMean;
+        final Tensor dPredMean;
+        final Tensor dSmoothMean;
+        final List<CovarianceTrack> tracks = new ArrayList<>();
+        final int[] groupOfTrial;
+        final int[] representativeOf;
+        int groups;
+
+        Run(Workspace ws, int trials, int steps) {
+            this.ws = ws;
+            this.trials = trials;
+            this.steps = steps;
+            filtMean = ws.zeros(trials, steps, latentDim);
+            predMean = ws.zeros(trials, steps, latentDim);
+            dFiltMean = ws.zeros(trials, steps, latentDim);
+            dPredMean = ws.zeros(trials, steps, latentDim);
+            int s = smoothing ? trials : 0;
+            smoothMean = ws.zeros(s, steps, latentDim);
+            dSmoothMean = ws.zeros(s, steps, latentDim);
+            groupOfTrial = new int[trials];
+            representativeOf = new int[trials];
+        }
+
+        /** The covariance track trial b uses. */
+        public CovarianceTrack track(int b) {
+            return tracks.get(groupOfTrial[b]);
+        }
+
+        public int patterns() {
+            return groups;
+        }
+
+        /** obs [B,T,A] under mask [B,T] (hostMask: the same values on the heap, to find shared patterns). */
+        void forward(Backend be, Tensor obs, Tensor mask, float[] hostMask) {
+            groupTrials(hostMask);
+            for (int g = 0; g < groups; g++) {
+                CovarianceTrack tr = tracks.get(g);
+                be.kalmanCovarianceForward(params, maskOf(mask, representative(g)), tr);
+                if (smoothing) be.rtsCovarianceForward(params, tr);
+            }
+            for (int b = 0; b < trials; b++) {
+                CovarianceTrack tr = track(b);
+                be.kalmanMeanForward(params, tr, trial(obs, b), maskOf(mask, b), trial(filtMean, b), trial(predMean, b));
+                if (smoothing) be.rtsMeanForward(tr, trial(filtMean, b), trial(predMean, b), trial(smoothMean, b));
+            }
+        }
+
+        void zeroGrad() {
+            dFiltMean.fill(0f);
+            dPredMean.fill(0f);
+            dSmoothMean.fill(0f);
+            for (int g = 0; g < groups; g++) tracks.get(g).zeroGrad();
+        }
+
+        /** Consumes dFiltMean, dSmoothMean and the tracks' covariance adjoints; writes dObs [B,T,A]. */
+        void backward(Backend be, Tensor obs, Tensor mask, Tensor dObs) {
+            for (int b = 0; b < trials; b++) {
+                CovarianceTrack tr = track(b);
+                if (smoothing) {
+                    be.rtsMeanBackward(tr, trial(filtMean, b), trial(predMean, b), trial(smoothMean, b),
+                            trial(dSmoothMean, b), trial(dFiltMean, b), trial(dPredMean, b));
+                }
+                be.kalmanMeanBackward(params, tr, trial(obs, b), maskOf(mask, b), trial(filtMean, b), trial(predMean, b),
+                        trial(dFiltMean, b), trial(dPredMean, b), trial(dObs, b), grads);
+            }
+            for (int g = 0; g < groups; g++) {
+                CovarianceTrack tr = tracks.get(g);
+                if (smoothing) be.rtsCovarianceBackward(params, tr, grads);
+                be.kalmanCovarianceBackward(params, tr, grads);
+            }
+        }
+
+        private int representative(int g) {
+            return representativeOf[g];
+        }
+
+        /** Trials with the same mask row share one covariance track. */
+        private void groupTrials(float[] hostMask) {
+            groups = 0;
+            for (int b = 0; b < trials; b++) {
+                int found = -1;
+                for (int g = 0; g < groups && found < 0; g++) {
+                    if (sameRow(hostMask, b, representative(g))) found = g;
+                }
+                if (found < 0) {
+                    found = groups++;
+                    representativeOf[found] = b;
+                    // the pool grows only when a batch shows more distinct patterns than any before
+                    if (tracks.size() < groups) tracks.add(new CovarianceTrack(ws, steps, latentDim, embeddingDim, smoothing));
+                }
+                groupOfTrial[b] = found;
+            }
+        }
+
+        private boolean sameRow(float[] m, int b1, int b2) {
+            for (int t = 0; t < steps; t++) if (m[b1 * steps + t] != m[b2 * steps + t]) return false;
+            return true;
+        }
+
+        private Tensor trial(Tensor t, int b) {
+            return t.slice(b, 1).view(steps, t.dim(2));
+        }
+
+        private Tensor maskOf(Tensor mask, int b) {
+            return mask.slice(b, 1).view(steps);
+        }
+    }
+
+    public Run run(Workspace ws, int trials, int steps) {
+        return new Run(ws, trials, steps);
+    }
+}

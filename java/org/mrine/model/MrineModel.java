@@ -1,0 +1,477 @@
+package org.mrine.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+import org.mrine.backend.Backend;
+import org.mrine.backend.CovarianceTrack;
+import org.mrine.tensor.HostTensor;
+import org.mrine.tensor.Tensor;
+import org.mrine.tensor.Workspace;
+
+/**
+ * The MRINE network: per-modality encoders (MLP then, with two or more modalities, a Kalman filter
+ * per modality and the fusion MLP), the backbone LDM filtered and smoothed, and per-modality
+ * decoders predicting k steps ahead. This class composes backend calls; the arithmetic lives in
+ * the backend.
+ *
+ * <pre>
+ * a_i    = MLP_i(data_i)                      [B,T,A]   (missing samples zeroed first)
+ * e_i    = C_i x_filt^(i)                     [B,T,A]   (multiscale: LDM_i filtered under mask_i)
+ * a_hat  = MLP_m([e_1, ..., e_M])             [B,T,A]   (single-scale: a_hat = a_1, backbone under mask_1)
+ * x_filt, x_smooth = backbone(a_hat)          [B,T,X]
+ * out_ik = Dec_i(C A^k x_filt)  (k = 0: Dec_i(C x_smooth))
+ * </pre>
+ */
+public final class MrineModel {
+    public final ModelConfig config;
+    private final Backend be;
+    private final Workspace ws;
+    public final Parameters params;
+    public final Parameters grads;
+    private final List<ModalitySpec> mods;
+    private final Mlp[] encoders;
+    private final Ldm[] modalityLdms;
+    private final Mlp fusion;
+    private final Ldm backbone;
+    private final Mlp[] decoders;
+    private final List<String> trainable = new ArrayList<>();
+    private final List<String> l2Weights = new ArrayList<>();
+    private State state;
+
+    public MrineModel(ModelConfig config, Backend backend) {
+        this.config = config;
+        this.be = backend;
+        this.ws = backend.workspace();
+        this.mods = config.modalities();
+        final int A = config.embeddingDim(), X = config.latentDim(), M = mods.size();
+        encoders = new Mlp[M];
+        decoders = new Mlp[M];
+        modalityLdms = new Ldm[config.multiscale() ? M : 0];
+        for (int i = 0; i < M; i++) {
+            ModalitySpec m = mods.get(i);
+            encoders[i] = new Mlp("encoder.encoder_" + m.name(), "final_layer", concat(m.channels(), m.hidden(), A));
+            decoders[i] = new Mlp("decoder_dict." + m.decoderKey(), m.likelihood().outputLayer, concat(A, reversed(m.hidden()), m.channels()));
+            if (config.multiscale()) modalityLdms[i] = new Ldm("encoder.ldm_" + m.name(), X, A, false);
+        }
+        fusion = config.multiscale() ? new Mlp("encoder.encoder_m", "final_layer", concat(M * A, config.fusionHidden(), A)) : null;
+        backbone = new Ldm("ldm", X, A, true);
+
+        // Declaration order follows the reference's state dict.
+        Parameters.Layout layout = new Parameters.Layout();
+        backbone.declare(layout);
+        for (Mlp e : encoders) e.declare(layout);
+        if (fusion != null) fusion.declare(layout);
+        for (Ldm l : modalityLdms) l.declare(layout);
+        for (int i = 0; i < M; i++) {
+            if (mods.get(i).likelihood() == Likelihood.GAUSSIAN) {
+                layout.add("decoder_dict." + mods.get(i).decoderKey() + ".logvar", mods.get(i).channels());
+            }
+            decoders[i].declare(layout);
+        }
+        params = layout.allocate(ws);
+        grads = params.like(ws);
+        for (Mlp e : allMlps()) {
+            e.bind(params, grads);
+            l2Weights.addAll(e.weightNames());
+        }
+        backbone.bind(params, grads);
+        for (Ldm l : modalityLdms) l.bind(params, grads);
+        for (String n : params.names()) {
+            if (!n.endsWith(".x_0") && !n.endsWith(".Sigma_0") && !n.endsWith(".logvar")) trainable.add(n);
+        }
+    }
+
+    private List<Mlp> allMlps() {
+        List<Mlp> all = new ArrayList<>(List.of(encoders));
+        if (fusion != null) all.add(fusion);
+        all.addAll(List.of(decoders));
+        return all;
+    }
+
+    /** Parameter names that receive gradients (x_0, Sigma_0 and the fixed Gaussian log-variance do not). */
+    public List<String> trainableNames() {
+        return List.copyOf(trainable);
+    }
+
+    /** The reference's initialization from a seeded generator. */
+    public void initialize(RandomGenerator rng) {
+        for (Mlp m : allMlps()) m.initialize(rng);
+        backbone.initialize(rng, config.initCovScale());
+        for (Ldm l : modalityLdms) l.initialize(rng, config.initCovScale());
+        for (int i = 0; i < mods.size(); i++) {
+            if (mods.get(i).likelihood() == Likelihood.GAUSSIAN) {
+                params.get("decoder_dict." + mods.get(i).decoderKey() + ".logvar").fill((float) Math.log(mods.get(i).variance()));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ per-batch state
+
+    /** Every activation and adjoint buffer for batches of B trials and T steps, allocated once. */
+    private final class State {
+        final int B, T, R;
+        final Tensor[] data, mask, maskedIn;
+        final Mlp.Activations[] enc;
+        final Ldm.Run[] modRun;
+        final Tensor[] embed;
+        final Tensor concat, dConcat;
+        final Mlp.Activations fus;
+        final Tensor onesMask;
+        final float[] onesHost;
+        final Ldm.Run bb;
+        final Tensor aFilter, aSmooth;
+        final Tensor[] ahead, dAhead;          // X_j = A^j x_filt, j = 1..K  [R,X]
+        final Tensor[] decIn, dDecIn;          // per horizon: C x_smooth (k = 0) or C A^k x_filt  [R,A]
+        final Mlp.Activations[][] dec;         // [modality][horizon]
+
+        State(int B, int T) {
+            this.B = B;
+            this.T = T;
+            this.R = B * T;
+            final int M = mods.size(), A = config.embeddingDim(), X = config.latentDim();
+            data = new Tensor[M];
+            mask = new Tensor[M];
+            maskedIn = new Tensor[M];
+            enc = new Mlp.Activations[M];
+            modRun = new Ldm.Run[modalityLdms.length];
+            embed = new Tensor[modalityLdms.length];
+            for (int i = 0; i < M; i++) {
+                int n = mods.get(i).channels();
+                data[i] = ws.zeros(B, T, n);
+                mask[i] = ws.zeros(B, T);
+                maskedIn[i] = ws.zeros(R, n);
+                enc[i] = encoders[i].activations(ws, R);
+            }
+            for (int i = 0; i < modalityLdms.length; i++) {
+                modRun[i] = modalityLdms[i].run(ws, B, T);
+                embed[i] = ws.zeros(R, A);
+            }
+            concat = fusion != null ? ws.zeros(R, M * A) : null;
+            dConcat = fusion != null ? ws.zeros(R, M * A) : null;
+            fus = fusion != null ? fusion.activations(ws, R) : null;
+            onesMask = ws.zeros(B, T);
+            onesMask.fill(1f);
+            onesHost = new float[R];
+            java.util.Arrays.fill(onesHost, 1f);
+            bb = backbone.run(ws, B, T);
+            aFilter = ws.zeros(R, A);
+            aSmooth = ws.zeros(R, A);
+            int K = config.maxStepAhead();
+            ahead = new Tensor[K + 1];
+            dAhead = new Tensor[K + 1];
+            for (int j = 1; j <= K; j++) {
+                ahead[j] = ws.zeros(R, X);
+                dAhead[j] = ws.zeros(R, X);
+            }
+            int H = config.stepsAhead().length;
+            decIn = new Tensor[H];
+            dDecIn = new Tensor[H];
+            dec = new Mlp.Activations[M][H];
+            for (int h = 0; h < H; h++) {
+                decIn[h] = config.stepsAhead()[h] == 0 ? aSmooth : ws.zeros(R, A);
+                dDecIn[h] = ws.zeros(R, A);
+                for (int i = 0; i < M; i++) dec[i][h] = decoders[i].activations(ws, R);
+            }
+        }
+    }
+
+    private State state(int B, int T) {
+        if (state == null || state.B != B || state.T != T) state = new State(B, T);
+        return state;
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    /** Encoders, modality filters, fusion, backbone filter and smoother for one batch. */
+    public void forward(Batch batch) {
+        if (batch.data().size() != mods.size()) {
+            throw new IllegalArgumentException("batch has " + batch.data().size() + " modalities, model has " + mods.size());
+        }
+        State s = state(batch.trials(), batch.steps());
+        for (int i = 0; i < mods.size(); i++) {
+            s.data[i].copyFrom(batch.data().get(i));
+            s.mask[i].copyFrom(batch.masks().get(i));
+            be.maskRows(s.data[i].view(s.R, mods.get(i).channels()), s.mask[i].view(s.R), s.maskedIn[i]);
+            encoders[i].forward(be, s.maskedIn[i], s.enc[i]);
+        }
+        Tensor aHat;
+        if (config.multiscale()) {
+            for (int i = 0; i < mods.size(); i++) {
+                Ldm.Run run = s.modRun[i];
+                run.forward(be, s.enc[i].output().view(s.B, s.T, config.embeddingDim()), s.mask[i], batch.masks().get(i));
+                be.denseForward(rows(run.filtMean, s), modalityLdms[i].params.c(), null, false, s.embed[i]);
+                be.copyColumns(s.embed[i], s.concat, i * config.embeddingDim());
+            }
+            aHat = fusion.forward(be, s.concat, s.fus);
+            s.bb.forward(be, aHat.view(s.B, s.T, config.embeddingDim()), s.onesMask, s.onesHost);
+        } else {
+            aHat = s.enc[0].output();
+            s.bb.forward(be, aHat.view(s.B, s.T, config.embeddingDim()), s.mask[0], batch.masks().get(0));
+        }
+        be.denseForward(rows(s.bb.filtMean, s), backbone.params.c(), null, false, s.aFilter);
+        be.denseForward(rows(s.bb.smoothMean, s), backbone.params.c(), null, false, s.aSmooth);
+    }
+
+    private static Tensor rows(Tensor btx, State s) {
+        return btx.view(s.R, btx.dim(2));
+    }
+
+    private Tensor aHat(State s) {
+        return config.multiscale() ? s.fus.output() : s.enc[0].output();
+    }
+
+    private Tensor dAHat(State s) {
+        return config.multiscale() ? s.fus.outputGrad() : s.enc[0].outputGrad();
+    }
+
+    /** The reference's outputs of the last forward pass, by name (x_pred, x_filter, ..., a_hat). */
+    public Map<String, HostTensor> outputs() {
+        State s = requireState();
+        final int X = config.latentDim(), A = config.embeddingDim();
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        out.put("x_pred", s.bb.predMean.toHost());
+        out.put("x_filter", s.bb.filtMean.toHost());
+        out.put("x_smooth", s.bb.smoothMean.toHost());
+        out.put("Sigma_filter", covariances(s, false));
+        out.put("Sigma_smooth", covariances(s, true));
+        out.put("a_smooth", reshape(s.aSmooth.toHost(), s.B, s.T, A));
+        out.put("a_filter", reshape(s.aFilter.toHost(), s.B, s.T, A));
+        out.put("a_hat", reshape(aHat(s).toHost(), s.B, s.T, A));
+        return out;
+    }
+
+    private HostTensor covariances(State s, boolean smoothed) {
+        final int X = config.latentDim();
+        final int xx = X * X;
+        float[] all = new float[s.B * s.T * xx];
+        for (int b = 0; b < s.B; b++) {
+            CovarianceTrack tr = s.bb.track(b);
+            float[] src = (smoothed ? tr.smooth : tr.filt).toArray();
+            System.arraycopy(src, 0, all, b * s.T * xx, s.T * xx);
+        }
+        return new HostTensor(new int[] {s.B, s.T, X, X}, all);
+    }
+
+    private static HostTensor reshape(HostTensor h, int... shape) {
+        return new HostTensor(shape, h.data());
+    }
+
+    private State requireState() {
+        if (state == null) throw new IllegalStateException("no forward pass has run");
+        return state;
+    }
+
+    // ------------------------------------------------------------------ loss
+
+    /**
+     * Forward pass, every loss term, and the gradient of the total loss with respect to every
+     * trainable parameter (left in {@link #grads}, which this call zeroes first).
+     *
+     * @return the loss terms under the reference's names
+     */
+    public Map<String, Double> lossAndGradient(Batch batch) {
+        forward(batch);
+        State s = state;
+        grads.zero();
+        zeroActivationGrads(s);
+        Map<String, Double> terms = new LinkedHashMap<>();
+        decodeAndScore(batch, s, terms);
+        backward(s);
+        return terms;
+    }
+
+    private void zeroActivationGrads(State s) {
+        for (Mlp.Activations a : s.enc) a.zeroGrad();
+        for (Ldm.Run r : s.modRun) r.zeroGrad();
+        if (s.fus != null) {
+            s.fus.zeroGrad();
+            s.dConcat.fill(0f);
+        }
+        s.bb.zeroGrad();
+        for (int j = 1; j < s.ahead.length; j++) s.dAhead[j].fill(0f);
+        for (int h = 0; h < s.decIn.length; h++) {
+            s.dDecIn[h].fill(0f);
+            for (Mlp.Activations[] perMod : s.dec) perMod[h].zeroGrad();
+        }
+    }
+
+    /** Decoders at every horizon, log-likelihoods, smoothness and L2 terms; seeds output gradients. */
+    private void decodeAndScore(Batch batch, State s, Map<String, Double> terms) {
+        final int M = mods.size(), T = s.T, B = s.B;
+        // k-step-ahead latents X_j = A X_{j-1} (rows), decoder inputs C X_k
+        for (int j = 1; j < s.ahead.length; j++) {
+            be.denseForward(j == 1 ? rows(s.bb.filtMean, s) : s.ahead[j - 1], backbone.params.a(), null, false, s.ahead[j]);
+        }
+        int[] horizons = config.stepsAhead();
+        for (int h = 0; h < horizons.length; h++) {
+            if (horizons[h] > 0) be.denseForward(s.ahead[horizons[h]], backbone.params.c(), null, false, s.decIn[h]);
+        }
+        double modelLoss = 0;
+        for (int i = 0; i < M; i++) {
+            ModalitySpec m = mods.get(i);
+            float[] hostMask = batch.masks().get(i);
+            for (int h = 0; h < horizons.length; h++) {
+                int k = horizons[h];
+                Tensor out = decoders[i].forward(be, s.decIn[h], s.dec[i][h]);
+                double available = 0;
+                for (int b = 0; b < B; b++) for (int t = k; t < T; t++) available += hostMask[b * T + t];
+                double denom = available * m.channels();
+                double ll = 0;
+                if (denom > 0) {
+                    float scale = (float) (-m.llWeight() / denom);
+                    Tensor o = out.view(B, T, m.channels()), dO = s.dec[i][h].outputGrad().view(B, T, m.channels());
+                    double sum = m.likelihood() == Likelihood.POISSON
+                            ? be.poissonLogLikelihood(o, s.data[i], s.mask[i], k, scale, dO)
+                            : be.gaussianLogLikelihood(o, s.data[i], s.mask[i], k, m.variance(), scale, dO);
+                    ll = sum / denom;
+                }
+                terms.put(k == 0 ? "log_ll_smoothing_" + m.name() : "log_ll_pred_" + k + "_" + m.name(), ll);
+                modelLoss -= m.llWeight() * ll;
+            }
+        }
+        // order as in the reference: smoothing terms first, then each horizon
+        Map<String, Double> ordered = new LinkedHashMap<>();
+        for (int h = 0; h < horizons.length; h++) {
+            for (ModalitySpec m : mods) {
+                String key = horizons[h] == 0 ? "log_ll_smoothing_" + m.name() : "log_ll_pred_" + horizons[h] + "_" + m.name();
+                ordered.put(key, terms.get(key));
+            }
+        }
+        terms.clear();
+        terms.putAll(ordered);
+        terms.put("model_loss", modelLoss);
+
+        double l2 = 0;
+        for (String w : l2Weights) {
+            Tensor wt = params.get(w);
+            double norm = Math.sqrt(be.sumSquares(wt));
+            l2 += norm;
+            if (norm > 0) be.axpy((float) (config.scaleL2() / norm), wt, grads.get(w));
+        }
+        l2 *= config.scaleL2();
+        terms.put("l2_reg", l2);
+
+        double total = modelLoss + l2;
+        int smoothHorizon = indexOf(horizons, 0);
+        for (int i = 0; i < M; i++) {
+            ModalitySpec m = mods.get(i);
+            double sm = smoothHorizon < 0 ? 0 : modalitySmoothness(batch, s, i, smoothHorizon);
+            terms.put("sm_reg_loss_" + m.name(), sm);
+            total += m.smoothWeight() * sm;
+        }
+        double smx = latentSmoothness(s);
+        terms.put("sm_reg_loss_x", smx);
+        total += config.smoothLatentWeight() * smx;
+        terms.put("total_loss", total);
+    }
+
+    /**
+     * Per trial: the mean over (consecutive available pair x channel) KL terms; then the mean over
+     * trials with at least two available samples. Trials may differ in their missing samples.
+     */
+    private double modalitySmoothness(Batch batch, State s, int i, int smoothHorizon) {
+        ModalitySpec m = mods.get(i);
+        float[] hostMask = batch.masks().get(i);
+        final int B = s.B, T = s.T, N = m.channels();
+        int[] pairs = new int[B];
+        int valid = 0;
+        for (int b = 0; b < B; b++) {
+            int avail = 0;
+            for (int t = 0; t < T; t++) if (hostMask[b * T + t] > 0) avail++;
+            pairs[b] = Math.max(0, avail - 1);
+            if (pairs[b] > 0) valid++;
+        }
+        if (valid == 0) return 0;
+        Tensor out = s.dec[i][smoothHorizon].output(), dOut = s.dec[i][smoothHorizon].outputGrad();
+        double sum = 0;
+        for (int b = 0; b < B; b++) {
+            if (pairs[b] == 0) continue;
+            double count = (double) pairs[b] * N;
+            float scale = (float) (m.smoothWeight() / (valid * count));
+            Tensor o = out.slice(b * T, T), dO = dOut.slice(b * T, T);
+            Tensor mk = s.mask[i].slice(b, 1).view(T);
+            double trialSum = m.likelihood() == Likelihood.POISSON
+                    ? be.poissonSmoothness(o, mk, scale, dO)
+                    : be.gaussianSmoothness(o, mk, m.variance(), scale, dO);
+            sum += trialSum / count;
+        }
+        return sum / valid;
+    }
+
+    private double latentSmoothness(State s) {
+        final int dims = config.latentDim() / 2;
+        if (dims == 0 || s.T < 2) return 0;
+        double count = (double) s.B * (s.T - 1) * dims;
+        float scale = (float) (config.smoothLatentWeight() / count);
+        double sum = 0;
+        for (int b = 0; b < s.B; b++) {
+            Tensor xs = s.bb.smoothMean.slice(b, 1).view(s.T, config.latentDim());
+            Tensor dxs = s.bb.dSmoothMean.slice(b, 1).view(s.T, config.latentDim());
+            sum += be.latentSmoothness(xs, s.bb.track(b), dims, scale, dxs);
+        }
+        return sum / count;
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    private void backward(State s) {
+        final int M = mods.size();
+        int[] horizons = config.stepsAhead();
+        for (int h = 0; h < horizons.length; h++) {
+            for (int i = 0; i < M; i++) decoders[i].backward(be, s.decIn[h], s.dec[i][h], s.dDecIn[h]);
+        }
+        // decoder inputs: C x_smooth (k = 0) and C X_k
+        for (int h = 0; h < horizons.length; h++) {
+            int k = horizons[h];
+            Tensor latent = k == 0 ? rows(s.bb.smoothMean, s) : s.ahead[k];
+            Tensor dLatent = k == 0 ? rows(s.bb.dSmoothMean, s) : s.dAhead[k];
+            be.denseBackward(latent, backbone.params.c(), s.decIn[h], false, s.dDecIn[h], dLatent, backbone.grads.c(), null);
+        }
+        for (int j = s.ahead.length - 1; j >= 1; j--) {
+            Tensor prev = j == 1 ? rows(s.bb.filtMean, s) : s.ahead[j - 1];
+            Tensor dPrev = j == 1 ? rows(s.bb.dFiltMean, s) : s.dAhead[j - 1];
+            be.denseBackward(prev, backbone.params.a(), s.ahead[j], false, s.dAhead[j], dPrev, backbone.grads.a(), null);
+        }
+        final int A = config.embeddingDim();
+        if (config.multiscale()) {
+            s.bb.backward(be, aHat(s).view(s.B, s.T, A), s.onesMask, dAHat(s).view(s.B, s.T, A));
+            fusion.backward(be, s.concat, s.fus, s.dConcat);
+            for (int i = 0; i < M; i++) {
+                Ldm.Run run = s.modRun[i];
+                // the embedding buffer is free now: reuse it for its own gradient
+                be.sliceColumns(s.dConcat, i * A, s.embed[i]);
+                be.denseBackward(rows(run.filtMean, s), modalityLdms[i].params.c(), s.embed[i], false, s.embed[i],
+                        rows(run.dFiltMean, s), modalityLdms[i].grads.c(), null);
+                run.backward(be, s.enc[i].output().view(s.B, s.T, A), s.mask[i], s.enc[i].outputGrad().view(s.B, s.T, A));
+                encoders[i].backward(be, s.maskedIn[i], s.enc[i], null);
+            }
+        } else {
+            s.bb.backward(be, aHat(s).view(s.B, s.T, A), s.mask[0], dAHat(s).view(s.B, s.T, A));
+            encoders[0].backward(be, s.maskedIn[0], s.enc[0], null);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static int indexOf(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) if (a[i] == v) return i;
+        return -1;
+    }
+
+    private static int[] concat(int first, int[] middle, int last) {
+        int[] out = new int[middle.length + 2];
+        out[0] = first;
+        System.arraycopy(middle, 0, out, 1, middle.length);
+        out[out.length - 1] = last;
+        return out;
+    }
+
+    private static int[] reversed(int[] a) {
+        int[] r = new int[a.length];
+        for (int i = 0; i < a.length; i++) r[i] = a[a.length - 1 - i];
+        return r;
+    }
+}

@@ -1,0 +1,77 @@
+package org.mrine.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The vectorized kernels against plain double-precision loops, sizes chosen to leave vector tails. */
+class BlasTest {
+    private final SplittableRandom rng = new SplittableRandom(1);
+
+    private MemorySegment random(Arena arena, int n, double[] copy) {
+        MemorySegment s = arena.allocate(Math.max(1, n) * 4L, 64);
+        for (int i = 0; i < n; i++) {
+            float v = (float) rng.nextGaussian();
+            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+            copy[i] = v;
+        }
+        return s;
+    }
+
+    @Test
+    void gemmAllTranspositions() {
+        int compared = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] mnk : new int[][] {{1, 1, 1}, {3, 17, 5}, {19, 7, 33}, {16, 16, 16}, {5, 40, 9}}) {
+                int m = mnk[0], n = mnk[1], k = mnk[2];
+                for (boolean ta : new boolean[] {false, true}) {
+                    for (boolean tb : new boolean[] {false, true}) {
+                        double[] a = new double[m * k], b = new double[k * n], c = new double[m * n];
+                        MemorySegment sa = random(arena, m * k, a), sb = random(arena, k * n, b), sc = random(arena, m * n, c);
+                        Blas.mm(ta, tb, m, n, k, 0.7f, sa, 0, sb, 0, 0.3f, sc, 0);
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                double want = 0.3 * c[i * n + j];
+                                for (int p = 0; p < k; p++) {
+                                    double aip = ta ? a[p * m + i] : a[i * k + p];
+                                    double bpj = tb ? b[j * k + p] : b[p * n + j];
+                                    want += 0.7 * aip * bpj;
+                                }
+                                assertEquals(want, sc.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + j), 1e-5 * (1 + k),
+                                        "gemm ta=" + ta + " tb=" + tb + " at " + i + "," + j);
+                                compared++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(4 * (1 + 51 + 133 + 256 + 200), compared);
+    }
+
+    @Test
+    void choleskySolveRecoversSolution() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : new int[] {1, 5, 13, 64}) {
+                int r = 3;
+                double[] g = new double[n * n];
+                MemorySegment gs = random(arena, n * n, g);
+                MemorySegment a = arena.allocate((long) n * n * 4, 64);
+                // A = G G^T + n I is SPD
+                Blas.mm(false, true, n, n, n, 1f, gs, 0, gs, 0, 0f, a, 0);
+                for (int i = 0; i < n; i++) a.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + i, a.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + i) + n);
+                double[] x = new double[n * r];
+                MemorySegment xs = random(arena, n * r, x);
+                MemorySegment b = arena.allocate((long) n * r * 4, 64);
+                Blas.mm(false, false, n, r, n, 1f, a, 0, xs, 0, 0f, b, 0);
+                Blas.cholesky(n, a, 0);
+                Blas.cholSolve(n, r, a, 0, b, 0);
+                for (int i = 0; i < n * r; i++) assertEquals(x[i], b.getAtIndex(ValueLayout.JAVA_FLOAT, i), 1e-4, "n=" + n);
+            }
+        }
+    }
+}

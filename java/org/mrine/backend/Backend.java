@@ -124,6 +124,9 @@ public interface Backend extends AutoCloseable {
     /** dst[R,n] = src[R, offset .. offset+n). */
     void sliceColumns(Tensor src, int offset, Tensor dst);
 
+    /** out = x * factor, elementwise (out may be x). */
+    void multiply(Tensor x, Tensor factor, Tensor out);
+
     /** y += alpha * x. */
     void axpy(float alpha, Tensor x, Tensor y);
 

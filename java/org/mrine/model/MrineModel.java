@@ -114,6 +114,13 @@ public final class MrineModel {
     private final class State {
         final int B, T, R;
         final Tensor[] data, mask, maskedIn;
+        final Tensor[] fitMask;                // mask after time dropout: what the filters and likelihoods see
+        final float[][] fitMaskHost;
+        final Tensor[] inputKeep;              // dropout factors on the encoder inputs
+        final float[][] inputKeepHost;
+        final Tensor aHatKeep, aHatDropped, dAHatDropped;
+        final float[] aHatKeepHost;
+        boolean dropped;                       // whether the last forward pass applied dropout to a_hat
         final Mlp.Activations[] enc;
         final Ldm.Run[] modRun;
         final Tensor[] embed;
@@ -135,6 +142,10 @@ public final class MrineModel {
             data = new Tensor[M];
             mask = new Tensor[M];
             maskedIn = new Tensor[M];
+            fitMask = new Tensor[M];
+            fitMaskHost = new float[M][];
+            inputKeep = new Tensor[M];
+            inputKeepHost = new float[M][];
             enc = new Mlp.Activations[M];
             modRun = new Ldm.Run[modalityLdms.length];
             embed = new Tensor[modalityLdms.length];
@@ -143,6 +154,10 @@ public final class MrineModel {
                 data[i] = ws.zeros(B, T, n);
                 mask[i] = ws.zeros(B, T);
                 maskedIn[i] = ws.zeros(R, n);
+                fitMask[i] = ws.zeros(B, T);
+                fitMaskHost[i] = new float[R];
+                inputKeep[i] = ws.zeros(R, n);
+                inputKeepHost[i] = new float[R * n];
                 enc[i] = encoders[i].activations(ws, R);
             }
             for (int i = 0; i < modalityLdms.length; i++) {
@@ -152,6 +167,10 @@ public final class MrineModel {
             concat = fusion != null ? ws.zeros(R, M * A) : null;
             dConcat = fusion != null ? ws.zeros(R, M * A) : null;
             fus = fusion != null ? fusion.activations(ws, R) : null;
+            aHatKeep = ws.zeros(R, A);
+            aHatKeepHost = new float[R * A];
+            aHatDropped = ws.zeros(R, A);
+            dAHatDropped = ws.zeros(R, A);
             onesMask = ws.zeros(B, T);
             onesMask.fill(1f);
             onesHost = new float[R];
@@ -185,8 +204,13 @@ public final class MrineModel {
 
     // ------------------------------------------------------------------ forward
 
-    /** Encoders, modality filters, fusion, backbone filter and smoother for one batch. */
+    /** Encoders, modality filters, fusion, backbone filter and smoother for one batch (no training noise). */
     public void forward(Batch batch) {
+        forward(batch, null);
+    }
+
+    /** The forward pass; with noise, the training-time dropout and time dropout are drawn from it. */
+    public void forward(Batch batch, TrainingNoise noise) {
         if (batch.data().size() != mods.size()) {
             throw new IllegalArgumentException("batch has " + batch.data().size() + " modalities, model has " + mods.size());
         }
@@ -194,22 +218,40 @@ public final class MrineModel {
         for (int i = 0; i < mods.size(); i++) {
             s.data[i].copyFrom(batch.data().get(i));
             s.mask[i].copyFrom(batch.masks().get(i));
-            be.maskRows(s.data[i].view(s.R, mods.get(i).channels()), s.mask[i].view(s.R), s.maskedIn[i]);
+            if (noise != null && noise.timeDropout() > 0) {
+                noise.timeDropped(batch.masks().get(i), s.fitMaskHost[i]);
+            } else {
+                System.arraycopy(batch.masks().get(i), 0, s.fitMaskHost[i], 0, s.R);
+            }
+            s.fitMask[i].copyFrom(s.fitMaskHost[i]);
+            be.maskRows(s.data[i].view(s.R, mods.get(i).channels()), s.fitMask[i].view(s.R), s.maskedIn[i]);
+            if (noise != null && noise.dropout() > 0) {
+                noise.dropoutFactors(s.inputKeepHost[i]);
+                s.inputKeep[i].copyFrom(s.inputKeepHost[i]);
+                be.multiply(s.maskedIn[i], s.inputKeep[i], s.maskedIn[i]);
+            }
             encoders[i].forward(be, s.maskedIn[i], s.enc[i]);
         }
-        Tensor aHat;
+        s.dropped = noise != null && noise.dropout() > 0;
         if (config.multiscale()) {
             for (int i = 0; i < mods.size(); i++) {
                 Ldm.Run run = s.modRun[i];
-                run.forward(be, s.enc[i].output().view(s.B, s.T, config.embeddingDim()), s.mask[i], batch.masks().get(i));
+                run.forward(be, s.enc[i].output().view(s.B, s.T, config.embeddingDim()), s.fitMask[i], s.fitMaskHost[i]);
                 be.denseForward(rows(run.filtMean, s), modalityLdms[i].params.c(), null, false, s.embed[i]);
                 be.copyColumns(s.embed[i], s.concat, i * config.embeddingDim());
             }
-            aHat = fusion.forward(be, s.concat, s.fus);
-            s.bb.forward(be, aHat.view(s.B, s.T, config.embeddingDim()), s.onesMask, s.onesHost);
+            fusion.forward(be, s.concat, s.fus);
+        }
+        if (s.dropped) {
+            noise.dropoutFactors(s.aHatKeepHost);
+            s.aHatKeep.copyFrom(s.aHatKeepHost);
+            be.multiply(aHat(s), s.aHatKeep, s.aHatDropped);
+        }
+        Tensor obs = backboneObs(s).view(s.B, s.T, config.embeddingDim());
+        if (config.multiscale()) {
+            s.bb.forward(be, obs, s.onesMask, s.onesHost);
         } else {
-            aHat = s.enc[0].output();
-            s.bb.forward(be, aHat.view(s.B, s.T, config.embeddingDim()), s.mask[0], batch.masks().get(0));
+            s.bb.forward(be, obs, s.fitMask[0], s.fitMaskHost[0]);
         }
         be.denseForward(rows(s.bb.filtMean, s), backbone.params.c(), null, false, s.aFilter);
         be.denseForward(rows(s.bb.smoothMean, s), backbone.params.c(), null, false, s.aSmooth);
@@ -225,6 +267,15 @@ public final class MrineModel {
 
     private Tensor dAHat(State s) {
         return config.multiscale() ? s.fus.outputGrad() : s.enc[0].outputGrad();
+    }
+
+    /** What the backbone filters: a_hat, after dropout when training. */
+    private Tensor backboneObs(State s) {
+        return s.dropped ? s.aHatDropped : aHat(s);
+    }
+
+    private Tensor dBackboneObs(State s) {
+        return s.dropped ? s.dAHatDropped : dAHat(s);
     }
 
     /** The reference's outputs of the last forward pass, by name (x_pred, x_filter, ..., a_hat). */
@@ -273,13 +324,28 @@ public final class MrineModel {
      * @return the loss terms under the reference's names
      */
     public Map<String, Double> lossAndGradient(Batch batch) {
-        forward(batch);
+        return lossAndGradient(batch, null);
+    }
+
+    /** {@link #lossAndGradient(Batch)} with training noise (null for none). */
+    public Map<String, Double> lossAndGradient(Batch batch, TrainingNoise noise) {
+        forward(batch, noise);
         State s = state;
         grads.zero();
         zeroActivationGrads(s);
         Map<String, Double> terms = new LinkedHashMap<>();
         decodeAndScore(batch, s, terms);
         backward(s);
+        return terms;
+    }
+
+    /** The loss terms without noise and without the backward pass (validation). */
+    public Map<String, Double> loss(Batch batch) {
+        forward(batch, null);
+        State s = state;
+        zeroActivationGrads(s);
+        Map<String, Double> terms = new LinkedHashMap<>();
+        decodeAndScore(batch, s, terms);
         return terms;
     }
 
@@ -291,6 +357,7 @@ public final class MrineModel {
             s.dConcat.fill(0f);
         }
         s.bb.zeroGrad();
+        s.dAHatDropped.fill(0f);
         for (int j = 1; j < s.ahead.length; j++) s.dAhead[j].fill(0f);
         for (int h = 0; h < s.decIn.length; h++) {
             s.dDecIn[h].fill(0f);
@@ -312,7 +379,7 @@ public final class MrineModel {
         double modelLoss = 0;
         for (int i = 0; i < M; i++) {
             ModalitySpec m = mods.get(i);
-            float[] hostMask = batch.masks().get(i);
+            float[] hostMask = s.fitMaskHost[i];
             for (int h = 0; h < horizons.length; h++) {
                 int k = horizons[h];
                 Tensor out = decoders[i].forward(be, s.decIn[h], s.dec[i][h]);
@@ -324,8 +391,8 @@ public final class MrineModel {
                     float scale = (float) (-m.llWeight() / denom);
                     Tensor o = out.view(B, T, m.channels()), dO = s.dec[i][h].outputGrad().view(B, T, m.channels());
                     double sum = m.likelihood() == Likelihood.POISSON
-                            ? be.poissonLogLikelihood(o, s.data[i], s.mask[i], k, scale, dO)
-                            : be.gaussianLogLikelihood(o, s.data[i], s.mask[i], k, m.variance(), scale, dO);
+                            ? be.poissonLogLikelihood(o, s.data[i], s.fitMask[i], k, scale, dO)
+                            : be.gaussianLogLikelihood(o, s.data[i], s.fitMask[i], k, m.variance(), scale, dO);
                     ll = sum / denom;
                 }
                 terms.put(k == 0 ? "log_ll_smoothing_" + m.name() : "log_ll_pred_" + k + "_" + m.name(), ll);
@@ -436,8 +503,10 @@ public final class MrineModel {
             be.denseBackward(prev, backbone.params.a(), s.ahead[j], false, s.dAhead[j], dPrev, backbone.grads.a(), null);
         }
         final int A = config.embeddingDim();
+        s.bb.backward(be, backboneObs(s).view(s.B, s.T, A), config.multiscale() ? s.onesMask : s.fitMask[0],
+                dBackboneObs(s).view(s.B, s.T, A));
+        if (s.dropped) be.multiply(s.dAHatDropped, s.aHatKeep, dAHat(s));
         if (config.multiscale()) {
-            s.bb.backward(be, aHat(s).view(s.B, s.T, A), s.onesMask, dAHat(s).view(s.B, s.T, A));
             fusion.backward(be, s.concat, s.fus, s.dConcat);
             for (int i = 0; i < M; i++) {
                 Ldm.Run run = s.modRun[i];
@@ -445,11 +514,10 @@ public final class MrineModel {
                 be.sliceColumns(s.dConcat, i * A, s.embed[i]);
                 be.denseBackward(rows(run.filtMean, s), modalityLdms[i].params.c(), s.embed[i], false, s.embed[i],
                         rows(run.dFiltMean, s), modalityLdms[i].grads.c(), null);
-                run.backward(be, s.enc[i].output().view(s.B, s.T, A), s.mask[i], s.enc[i].outputGrad().view(s.B, s.T, A));
+                run.backward(be, s.enc[i].output().view(s.B, s.T, A), s.fitMask[i], s.enc[i].outputGrad().view(s.B, s.T, A));
                 encoders[i].backward(be, s.maskedIn[i], s.enc[i], null);
             }
         } else {
-            s.bb.backward(be, aHat(s).view(s.B, s.T, A), s.mask[0], dAHat(s).view(s.B, s.T, A));
             encoders[0].backward(be, s.maskedIn[0], s.enc[0], null);
         }
     }

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.mrine.backend.cpu.CpuBackend;
 import org.mrine.tensor.Tensor;
@@ -33,10 +34,15 @@ class GradientCheckTest {
     }
 
     private static List<Check> check(ModelConfig cfg, Batch batch, long seed) {
+        return check(cfg, batch, seed, () -> null);
+    }
+
+    /** noise supplies the same dropout draws on every call, so the loss is one deterministic function. */
+    private static List<Check> check(ModelConfig cfg, Batch batch, long seed, Supplier<TrainingNoise> noise) {
         try (CpuBackend be = new CpuBackend()) {
             MrineModel model = new MrineModel(cfg, be);
             TestModels.randomize(model, seed);
-            model.lossAndGradient(batch);
+            model.lossAndGradient(batch, noise.get());
             // every difference quotient below runs the model again and overwrites the gradients
             Map<String, float[]> analytic = new HashMap<>();
             for (String name : model.trainableNames()) analytic.put(name, model.grads.get(name).toArray());
@@ -53,8 +59,8 @@ class GradientCheckTest {
                 entries[0] = largest;
                 for (int e = 1; e < entries.length; e++) entries[e] = rng.nextInt(g.length);
                 for (int i : entries) {
-                    double plus = lossWith(model, batch, p, orig, i, STEP);
-                    double minus = lossWith(model, batch, p, orig, i, -STEP);
+                    double plus = lossWith(model, batch, noise, p, orig, i, STEP);
+                    double minus = lossWith(model, batch, noise, p, orig, i, -STEP);
                     checks.add(new Check(name, i, g[i], (plus - minus) / (2 * STEP), gradMax));
                 }
                 p.copyFrom(orig);
@@ -63,11 +69,12 @@ class GradientCheckTest {
         }
     }
 
-    private static double lossWith(MrineModel model, Batch batch, Tensor p, float[] orig, int index, float step) {
+    private static double lossWith(MrineModel model, Batch batch, Supplier<TrainingNoise> noise, Tensor p, float[] orig,
+                                   int index, float step) {
         float[] moved = orig.clone();
         moved[index] += step;
         p.copyFrom(moved);
-        return model.lossAndGradient(batch).get("total_loss");
+        return model.lossAndGradient(batch, noise.get()).get("total_loss");
     }
 
     private static void assertAllAgree(List<Check> checks, int expectedTensors) {
@@ -104,6 +111,23 @@ class GradientCheckTest {
         ModelConfig cfg = TestModels.config(3, 2, List.of(TestModels.poisson("s", 5, 6, 4)));
         Batch batch = TestModels.batch(cfg, 2, 15, 0.6, 31);
         List<Check> checks = check(cfg, batch, 7);
+        assertAllAgree(checks, checks.size() / (1 + RANDOM_ENTRIES));
+    }
+
+    @Test
+    void withDropoutAndTimeDropout() {
+        ModelConfig cfg = TestModels.config(4, 3,
+                List.of(TestModels.poisson("s", 5, 6), TestModels.gaussian("y", 4, 6)), 6);
+        Batch batch = TestModels.batch(cfg, 3, 14, 0.8, 13);
+        List<Check> checks = check(cfg, batch, 9, () -> new TrainingNoise(0.1, 0.3, new SplittableRandom(99)));
+        assertAllAgree(checks, checks.size() / (1 + RANDOM_ENTRIES));
+    }
+
+    @Test
+    void singleModalityWithDropout() {
+        ModelConfig cfg = TestModels.config(3, 2, List.of(TestModels.gaussian("y", 4, 5)));
+        Batch batch = TestModels.batch(cfg, 2, 12, 0.9, 17);
+        List<Check> checks = check(cfg, batch, 19, () -> new TrainingNoise(0.1, 0.3, new SplittableRandom(7)));
         assertAllAgree(checks, checks.size() / (1 + RANDOM_ENTRIES));
     }
 }

@@ -165,6 +165,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void multiply(Tensor x, Tensor factor, Tensor out) {
+        if (x.size() != factor.size() || x.size() != out.size()) {
+            throw new IllegalArgumentException("multiply of " + x.shapeString() + " by " + factor.shapeString() + " into " + out.shapeString());
+        }
+        for (long i = 0; i < x.size(); i++) out.set(i, x.get(i) * factor.get(i));
+    }
+
+    @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         if (x.size() != y.size()) throw new IllegalArgumentException("axpy of " + x.shapeString() + " into " + y.shapeString());
         Blas.axpy(Math.toIntExact(x.size()), alpha, x.segment(), 0, y.segment(), 0);

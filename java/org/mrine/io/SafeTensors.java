@@ -129,7 +129,7 @@ public final class SafeTensors {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return read(ch, where);
         } catch (IOException e) {
-            throw new UncheckedIOException(where + ": cannot read: " + reason(e), e);
+            throw new UncheckedIOException(where + ": cannot read: " + reason(e, where), e);
         }
     }
 
@@ -445,7 +445,7 @@ public final class SafeTensors {
             moved = true;
             syncDirectory(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException(where + ": cannot write: " + reason(e), e);
+            throw new UncheckedIOException(where + ": cannot write: " + reason(e, where), e);
         } finally {
             if (!moved && tmp != null) {
                 try {
@@ -506,10 +506,12 @@ public final class SafeTensors {
         }
     }
 
-    private static String reason(IOException e) {
-        if (e instanceof NoSuchFileException) return "no such file or directory (" + e.getMessage() + ")";
-        if (e instanceof AccessDeniedException) return "permission denied (" + e.getMessage() + ")";
-        if (e instanceof FileAlreadyExistsException) return "file already exists (" + e.getMessage() + ")";
+    /** A readable cause; the file system exceptions' own messages are often just a path. */
+    private static String reason(IOException e, String where) {
+        String detail = e.getMessage() == null || e.getMessage().equals(where) ? "" : " (" + e.getMessage() + ")";
+        if (e instanceof NoSuchFileException) return "no such file or directory" + detail;
+        if (e instanceof AccessDeniedException) return "permission denied" + detail;
+        if (e instanceof FileAlreadyExistsException) return "file already exists" + detail;
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 }

@@ -1,7 +1,7 @@
 package org.mrine.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +28,7 @@ class PerTrialSmoothnessTest {
         batch = new Batch(B, T, batch.data(), List.of(batch.masks().get(0), my));
         int[] availableS = new int[B];
         for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) availableS[b] += (int) batch.masks().get(0)[b * T + t];
-        assertNotEquals(availableS[0], availableS[1], "trials must differ in their missing samples");
+        assertTrue(java.util.Arrays.stream(availableS).distinct().count() > 1, "trials must differ in their numbers of samples");
 
         try (CpuBackend be = new CpuBackend()) {
             MrineModel model = new MrineModel(cfg, be);

@@ -1,0 +1,94 @@
+package org.mrine.bench;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.mrine.backend.Backend;
+import org.mrine.backend.Backends;
+import org.mrine.model.Batch;
+import org.mrine.model.Likelihood;
+import org.mrine.model.ModalitySpec;
+import org.mrine.model.ModelConfig;
+import org.mrine.model.MrineModel;
+import org.mrine.model.TrainingNoise;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One fwd+bwd training step at the paper's size: n_s = n_y = 20, n_a = n_x = 64, hidden 128x3,
+ * fusion 128, B = 32, with training noise (dropout 0.1, time dropout 0.3) as in training.
+ * Divide the reported time by B*T for milliseconds per sample-step (the reference: ~5.1 ms at
+ * T = 50 on this machine type).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 5)
+@Measurement(iterations = 3, time = 10)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class TrainStepBenchmark {
+    public static final int TRIALS = 32;
+
+    @Param({"50", "100"})
+    public int steps;
+
+    @Param({"cpu"})
+    public String backend;
+
+    private Backend be;
+    private MrineModel model;
+    private Batch batch;
+
+    public static ModelConfig paperConfig() {
+        int[] hidden = {128, 128, 128};
+        return new ModelConfig(List.of(
+                new ModalitySpec("s", Likelihood.POISSON, 20, hidden, 2.9f, 50f, 1f),
+                new ModalitySpec("y", Likelihood.GAUSSIAN, 20, hidden, 1f, 5f, 1f)),
+                64, 64, new int[] {128}, 1f, 1e-3f, 30f, new int[] {0, 1, 2, 3, 4});
+    }
+
+    /** Spike counts and field values with the field sampled every 5th step. */
+    public static Batch paperBatch(int trials, int steps, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] s = new float[trials * steps * 20], y = new float[trials * steps * 20];
+        float[] ms = new float[trials * steps], my = new float[trials * steps];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = rng.nextInt(3);
+            y[i] = (float) rng.nextGaussian();
+        }
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = 1f;
+            my[i] = (i % steps) % 5 == 0 ? 1f : 0f;
+        }
+        return new Batch(trials, steps, List.of(s, y), List.of(ms, my));
+    }
+
+    @Setup(Level.Trial)
+    public void setup() {
+        be = Backends.create(backend);
+        model = new MrineModel(paperConfig(), be);
+        model.initialize(new SplittableRandom(1));
+        batch = paperBatch(TRIALS, steps, 2);
+    }
+
+    @Benchmark
+    public double trainStep() {
+        return model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, new SplittableRandom(3))).get("total_loss");
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        be.close();
+    }
+}

@@ -33,14 +33,17 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- Kalman filter
 
-    /** Filter covariances of one mask pattern mask[T] (values 0/1) into the track. */
-    void kalmanCovarianceForward(LdmParams p, Tensor mask, CovarianceTrack track);
+    /**
+     * Filter covariances of tracks[0..count) for their mask patterns masks[i] [T] (values 0/1).
+     * The tracks are independent: a backend may run them in parallel.
+     */
+    void kalmanCovarianceForward(LdmParams p, Tensor[] masks, CovarianceTrack[] tracks, int count);
 
     /**
-     * Backward of the covariance recursion: consumes track.dGain and track.dFilt (and what the
-     * smoother backward left in track.dNextPrior), accumulates into grad's A, C, Q, R.
+     * Backward of the covariance recursions: consumes each track's dGain and dFilt (and what the
+     * smoother backward left in dNextPrior), accumulates into grad's A, C, Q, R.
      */
-    void kalmanCovarianceBackward(LdmParams p, CovarianceTrack track, LdmParams grad);
+    void kalmanCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad);
 
     /**
      * Filtered means of one trial: filtMean[T,X] and next-step predictions predMean[T,X]
@@ -60,15 +63,15 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- RTS smoother
 
-    /** Smoother gains and smoothed covariances of a filtered track. */
-    void rtsCovarianceForward(LdmParams p, CovarianceTrack track);
+    /** Smoother gains and smoothed covariances of filtered tracks[0..count) (independent). */
+    void rtsCovarianceForward(LdmParams p, CovarianceTrack[] tracks, int count);
 
     /**
-     * Backward of {@link #rtsCovarianceForward}: consumes track.dSmooth and track.dSmootherGain,
-     * adds into track.dFilt and track.dNextPrior and grad's A. Run before the filter's covariance
+     * Backward of {@link #rtsCovarianceForward}: consumes each track's dSmooth and dSmootherGain,
+     * adds into its dFilt and dNextPrior and into grad's A. Run before the filter's covariance
      * backward.
      */
-    void rtsCovarianceBackward(LdmParams p, CovarianceTrack track, LdmParams grad);
+    void rtsCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad);
 
     /** Smoothed means smoothMean[T,X] of one trial. */
     void rtsMeanForward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean);
@@ -132,6 +135,18 @@ public interface Backend extends AutoCloseable {
 
     /** Sum of squares, accumulated in double. */
     double sumSquares(Tensor x);
+
+    // ---------------------------------------------------------------- optimizer
+
+    /**
+     * One Adam step (PyTorch semantics, no weight decay) over flat vectors params, grads, m, v [P]:
+     * m and v are the first and second moments, updated in place; step counts from 1.
+     */
+    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                  float eps, int step);
+
+    /** x *= alpha (the gradient-norm clip). */
+    void scale(Tensor x, float alpha);
 
     @Override
     void close();

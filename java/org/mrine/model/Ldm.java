@@ -77,6 +77,9 @@ public final class Ldm {
         final Tensor dPredMean;
         final Tensor dSmoothMean;
         final List<CovarianceTrack> tracks = new ArrayList<>();
+        /** The first {@code groups} tracks and their mask rows, as the backend's batched calls take them. */
+        CovarianceTrack[] active = new CovarianceTrack[0];
+        final Tensor[] activeMasks;
         final int[] groupOfTrial;
         final int[] representativeOf;
         int groups;
@@ -94,6 +97,7 @@ public final class Ldm {
             dSmoothMean = ws.zeros(s, steps, latentDim);
             groupOfTrial = new int[trials];
             representativeOf = new int[trials];
+            activeMasks = new Tensor[trials];
         }
 
         /** The covariance track trial b uses. */
@@ -108,11 +112,10 @@ public final class Ldm {
         /** obs [B,T,A] under mask [B,T] (hostMask: the same values on the heap, to find shared patterns). */
         void forward(Backend be, Tensor obs, Tensor mask, float[] hostMask) {
             groupTrials(hostMask);
-            for (int g = 0; g < groups; g++) {
-                CovarianceTrack tr = tracks.get(g);
-                be.kalmanCovarianceForward(params, maskOf(mask, representative(g)), tr);
-                if (smoothing) be.rtsCovarianceForward(params, tr);
-            }
+            if (active.length != tracks.size()) active = tracks.toArray(new CovarianceTrack[0]);
+            for (int g = 0; g < groups; g++) activeMasks[g] = maskOf(mask, representative(g));
+            be.kalmanCovarianceForward(params, activeMasks, active, groups);
+            if (smoothing) be.rtsCovarianceForward(params, active, groups);
             for (int b = 0; b < trials; b++) {
                 CovarianceTrack tr = track(b);
                 be.kalmanMeanForward(params, tr, trial(obs, b), maskOf(mask, b), trial(filtMean, b), trial(predMean, b));
@@ -138,11 +141,8 @@ public final class Ldm {
                 be.kalmanMeanBackward(params, tr, trial(obs, b), maskOf(mask, b), trial(filtMean, b), trial(predMean, b),
                         trial(dFiltMean, b), trial(dPredMean, b), trial(dObs, b), grads);
             }
-            for (int g = 0; g < groups; g++) {
-                CovarianceTrack tr = tracks.get(g);
-                if (smoothing) be.rtsCovarianceBackward(params, tr, grads);
-                be.kalmanCovarianceBackward(params, tr, grads);
-            }
+            if (smoothing) be.rtsCovarianceBackward(params, active, groups, grads);
+            be.kalmanCovarianceBackward(params, active, groups, grads);
         }
 
         private int representative(int g) {

@@ -76,6 +76,36 @@ public final class Blas {
                             MemorySegment b, long bOff, int ldb,
                             float beta,
                             MemorySegment c, long cOff, int ldc) {
+        // matrix-vector and outer products (the per-trial mean recursions) take their own loops
+        boolean contiguousA = lda == (transA ? m : k);
+        if (n == 1 && contiguousA && (transB || ldb == 1) && (beta == 0f || beta == 1f)) {
+            gemv(transA, transA ? k : m, transA ? m : k, alpha, a, aOff, b, bOff, beta, c, cOff, ldc);
+            return;
+        }
+        if (k == 1 && beta == 1f) {
+            // C += alpha * a b^T with a = op(A) [m,1], b = op(B) [1,n] (both contiguous as stored when lda, ldb allow)
+            long aStep = transA ? 1 : lda, bStep = transB ? ldb : 1;
+            if (bStep == 1) {
+                for (int i = 0; i < m; i++) {
+                    float ai = get(a, aOff + i * aStep);
+                    if (ai != 0f) axpy(n, alpha * ai, b, bOff, c, cOff + (long) i * ldc);
+                }
+                return;
+            }
+        }
+        if (Gemm.suits(n) && k > 0) {
+            Gemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        gemmSimple(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /** The plain loops: the reference for {@link Gemm}, and the path for narrow outputs (n below a vector). */
+    static void gemmSimple(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           MemorySegment a, long aOff, int lda,
+                           MemorySegment b, long bOff, int ldb,
+                           float beta,
+                           MemorySegment c, long cOff, int ldc) {
         for (int i = 0; i < m; i++) {
             long cRow = cOff + (long) i * ldc;
             if (beta == 0f) {
@@ -103,6 +133,35 @@ public final class Blas {
                     }
                     set(c, cRow + j, get(c, cRow + j) + alpha * d);
                 }
+            }
+        }
+    }
+
+    /**
+     * y = alpha * op(A) x + beta * y for A stored [rows, cols] contiguous: without trans y has
+     * rows entries (dot products of rows), with trans y has cols entries (a sum of scaled rows).
+     * y's entries are incY apart; x is contiguous. beta is 0 or 1.
+     */
+    public static void gemv(boolean trans, int rows, int cols, float alpha, MemorySegment a, long aOff,
+                            MemorySegment x, long xOff, float beta, MemorySegment y, long yOff, int incY) {
+        if (!trans) {
+            for (int i = 0; i < rows; i++) {
+                float d = alpha * dot(cols, a, aOff + (long) i * cols, x, xOff);
+                long yi = yOff + (long) i * incY;
+                set(y, yi, beta == 0f ? d : get(y, yi) + d);
+            }
+        } else if (incY == 1) {
+            if (beta == 0f) zero(cols, y, yOff);
+            for (int i = 0; i < rows; i++) {
+                float xi = get(x, xOff + i);
+                if (xi != 0f) axpy(cols, alpha * xi, a, aOff + (long) i * cols, y, yOff);
+            }
+        } else {
+            for (int j = 0; j < cols; j++) {
+                float d = 0f;
+                for (int i = 0; i < rows; i++) d = Math.fma(get(a, aOff + (long) i * cols + j), get(x, xOff + i), d);
+                long yj = yOff + (long) j * incY;
+                set(y, yj, beta == 0f ? alpha * d : get(y, yj) + alpha * d);
             }
         }
     }

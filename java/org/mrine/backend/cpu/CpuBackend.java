@@ -16,8 +16,10 @@ import org.mrine.tensor.Workspace;
 public final class CpuBackend implements Backend {
     private final Workspace workspace = new Workspace();
     private final Arena scratch = Arena.ofShared();
-    private CpuKalman kalmanScratch;
-    private CpuRts rtsScratch;
+    /** Per-worker scratch: Kalman and RTS workspaces, and gradient accumulators reduced after each parallel pass. */
+    private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.WORKERS];
+    private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.WORKERS];
+    private final LdmParams[] gradScratch = new LdmParams[CpuThreads.WORKERS];
     private int scratchDim;
 
     public CpuBackend() {
@@ -29,19 +31,50 @@ public final class CpuBackend implements Backend {
      */
     private CpuKalman kalman(CovarianceTrack tr) {
         ensureScratch(Math.max(tr.latentDim, tr.embeddingDim));
-        return kalmanScratch;
+        return kalmanScratch[0];
     }
 
     private CpuRts rts(CovarianceTrack tr) {
         ensureScratch(Math.max(tr.latentDim, tr.embeddingDim));
-        return rtsScratch;
+        return rtsScratch[0];
     }
 
     private void ensureScratch(int dim) {
         if (dim > scratchDim) {
-            kalmanScratch = new CpuKalman(scratch, dim);
-            rtsScratch = new CpuRts(scratch, dim);
+            for (int w = 0; w < CpuThreads.WORKERS; w++) {
+                kalmanScratch[w] = new CpuKalman(scratch, dim);
+                rtsScratch[w] = new CpuRts(scratch, dim);
+            }
             scratchDim = dim;
+        }
+    }
+
+    /** Zeroed gradient accumulators shaped like grad, one per worker beyond the first. */
+    private LdmParams[] gradAccumulators(LdmParams grad, int workers) {
+        LdmParams[] acc = new LdmParams[workers];
+        acc[0] = grad;
+        for (int w = 1; w < workers; w++) {
+            LdmParams g = gradScratch[w];
+            if (g == null || g.a().size() != grad.a().size() || g.c().size() != grad.c().size()) {
+                g = new LdmParams(workspace.zeros(grad.a().shape()), workspace.zeros(grad.c().shape()),
+                        workspace.zeros(grad.qLogDiag().shape()), workspace.zeros(grad.rLogDiag().shape()), null, null);
+                gradScratch[w] = g;
+            }
+            g.a().fill(0f);
+            g.c().fill(0f);
+            g.qLogDiag().fill(0f);
+            g.rLogDiag().fill(0f);
+            acc[w] = g;
+        }
+        return acc;
+    }
+
+    private static void reduce(LdmParams[] acc) {
+        for (int w = 1; w < acc.length; w++) {
+            Blas.axpy((int) acc[0].a().size(), 1f, acc[w].a().segment(), 0, acc[0].a().segment(), 0);
+            Blas.axpy((int) acc[0].c().size(), 1f, acc[w].c().segment(), 0, acc[0].c().segment(), 0);
+            Blas.axpy((int) acc[0].qLogDiag().size(), 1f, acc[w].qLogDiag().segment(), 0, acc[0].qLogDiag().segment(), 0);
+            Blas.axpy((int) acc[0].rLogDiag().size(), 1f, acc[w].rLogDiag().segment(), 0, acc[0].rLogDiag().segment(), 0);
         }
     }
 
@@ -67,13 +100,19 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void kalmanCovarianceForward(LdmParams p, Tensor mask, CovarianceTrack track) {
-        kalman(track).covarianceForward(p, mask, track);
+    public void kalmanCovarianceForward(LdmParams p, Tensor[] masks, CovarianceTrack[] tracks, int count) {
+        if (count == 0) return;
+        kalman(tracks[0]);
+        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceForward(p, masks[i], tracks[i]));
     }
 
     @Override
-    public void kalmanCovarianceBackward(LdmParams p, CovarianceTrack track, LdmParams grad) {
-        kalman(track).covarianceBackward(p, track, grad);
+    public void kalmanCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad) {
+        if (count == 0) return;
+        kalman(tracks[0]);
+        LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(count));
+        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceBackward(p, tracks[i], acc[w]));
+        reduce(acc);
     }
 
     @Override
@@ -90,13 +129,19 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rtsCovarianceForward(LdmParams p, CovarianceTrack track) {
-        rts(track).covarianceForward(p, track);
+    public void rtsCovarianceForward(LdmParams p, CovarianceTrack[] tracks, int count) {
+        if (count == 0) return;
+        rts(tracks[0]);
+        CpuThreads.forEach(count, (w, i) -> rtsScratch[w].covarianceForward(p, tracks[i]));
     }
 
     @Override
-    public void rtsCovarianceBackward(LdmParams p, CovarianceTrack track, LdmParams grad) {
-        rts(track).covarianceBackward(p, track, grad);
+    public void rtsCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad) {
+        if (count == 0) return;
+        rts(tracks[0]);
+        LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(count));
+        CpuThreads.forEach(count, (w, i) -> rtsScratch[w].covarianceBackward(p, tracks[i], acc[w]));
+        reduce(acc);
     }
 
     @Override
@@ -186,6 +231,17 @@ public final class CpuBackend implements Backend {
             s += v * v;
         }
         return s;
+    }
+
+    @Override
+    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                         float eps, int step) {
+        CpuOptimizer.adamStep(params, grads, m, v, lr, beta1, beta2, eps, step);
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        CpuOptimizer.scale(x, alpha);
     }
 
     @Override

@@ -1,0 +1,196 @@
+package org.mrine.backend.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Register-blocked matrix product on off-heap float32 memory, the hot loop of the CPU backend:
+ * C[m,n] = alpha * op(A) op(B) + beta * C. Each 4-row by 2-vector tile of C is accumulated in
+ * registers over the whole inner dimension (8 FMA per 2 vector loads and 4 broadcasts), then
+ * written once. op(B) is read row by row, so a transposed B is first packed into a per-thread
+ * buffer. Large products split their rows over the worker pool.
+ */
+final class Gemm {
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final int L = SP.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int ROWS = 4;
+    /** Below this many multiply-adds a product runs on the calling thread. */
+    private static final long PARALLEL_WORK = 1L << 20;
+    private static final ForkJoinPool POOL = CpuThreads.POOL;
+
+    /** Per-thread packing buffer for op(B) = B^T; grows, never shrinks. */
+    private static final ThreadLocal<MemorySegment[]> PACK = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    private Gemm() {
+    }
+
+    /** Whether the vector kernel handles this shape (narrow outputs go through the simple loops). */
+    static boolean suits(int n) {
+        return Blas.VECTOR && n >= L;
+    }
+
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                     float beta, MemorySegment c, long cOff, int ldc) {
+        MemorySegment bRows = b;
+        long bRowsOff = bOff;
+        int ldbRows = ldb;
+        if (transB) {
+            bRows = packBuffer((long) k * n);
+            Blas.transpose(n, k, b, bOff, bRows, 0);   // B [n,k] -> B^T [k,n]
+            bRowsOff = 0;
+            ldbRows = n;
+        }
+        final MemorySegment bb = bRows;
+        final long bo = bRowsOff;
+        final int lb = ldbRows;
+        if (POOL != null && (long) m * n * k >= PARALLEL_WORK && m >= 2 * ROWS && !java.util.concurrent.ForkJoinTask.inForkJoinPool()) {
+            int half = ((m / 2) + ROWS - 1) / ROWS * ROWS;
+            POOL.invoke(new RecursiveAction() {
+                @Override
+                protected void compute() {
+                    invokeAll(
+                            rowsTask(0, half, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc),
+                            rowsTask(half, m, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc));
+                }
+            });
+        } else {
+            rows(0, m, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc);
+        }
+    }
+
+    private static RecursiveAction rowsTask(int from, int to, boolean transA, int n, int k, float alpha,
+                                            MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                                            float beta, MemorySegment c, long cOff, int ldc) {
+        return new RecursiveAction() {
+            @Override
+            protected void compute() {
+                rows(from, to, transA, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            }
+        };
+    }
+
+    private static MemorySegment packBuffer(long floats) {
+        MemorySegment[] holder = PACK.get();
+        if (holder[0] == null || holder[0].byteSize() < floats * 4) {
+            holder[0] = Arena.ofAuto().allocate(Math.max(floats, 4096) * 4, 64);
+        }
+        return holder[0];
+    }
+
+    /** Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. */
+    private static void rows(int from, int to, boolean transA, int n, int k, float alpha,
+                             MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                             float beta, MemorySegment c, long cOff, int ldc) {
+        // A(i, p): stride between rows and between p, whichever way A is stored
+        final long rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;
+        int i = from;
+        for (; i + ROWS <= to; i += ROWS) {
+            int j = 0;
+            for (; j + 2 * L <= n; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j + L <= n; j += L) tile4x1(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, null);
+            if (j < n) tile4x1(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, SP.indexInRange(j, n));
+        }
+        for (; i < to; i++) {
+            int j = 0;
+            for (; j < n; j += L) {
+                VectorMask<Float> mask = j + L <= n ? null : SP.indexInRange(j, n);
+                tile1x1(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, mask);
+            }
+        }
+    }
+
+    private static FloatVector load(MemorySegment s, long index) {
+        return FloatVector.fromMemorySegment(SP, s, index * 4, ORDER);
+    }
+
+    private static FloatVector load(MemorySegment s, long index, VectorMask<Float> mask) {
+        return mask == null ? load(s, index) : FloatVector.fromMemorySegment(SP, s, index * 4, ORDER, mask);
+    }
+
+    private static void store(FloatVector v, MemorySegment s, long index, VectorMask<Float> mask) {
+        if (mask == null) {
+            v.intoMemorySegment(s, index * 4, ORDER);
+        } else {
+            v.intoMemorySegment(s, index * 4, ORDER, mask);
+        }
+    }
+
+    private static FloatVector finish(FloatVector acc, float alpha, float beta, MemorySegment c, long index, VectorMask<Float> mask) {
+        FloatVector r = acc.mul(alpha);
+        return beta == 0f ? r : load(c, index, mask).fma(FloatVector.broadcast(SP, beta), r);
+    }
+
+    private static void tile4x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = load(b, bRow), b1 = load(b, bRow + L);
+            long ap = p * ps;
+            FloatVector x0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+        }
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        store(finish(c00, alpha, beta, c, r0, null), c, r0, null);
+        store(finish(c01, alpha, beta, c, r0 + L, null), c, r0 + L, null);
+        store(finish(c10, alpha, beta, c, r1, null), c, r1, null);
+        store(finish(c11, alpha, beta, c, r1 + L, null), c, r1 + L, null);
+        store(finish(c20, alpha, beta, c, r2, null), c, r2, null);
+        store(finish(c21, alpha, beta, c, r2 + L, null), c, r2 + L, null);
+        store(finish(c30, alpha, beta, c, r3, null), c, r3, null);
+        store(finish(c31, alpha, beta, c, r3 + L, null), c, r3 + L, null);
+    }
+
+    private static void tile4x1(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
+                                VectorMask<Float> mask) {
+        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = load(b, bRow, mask);
+            long ap = p * ps;
+            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap)).fma(b0, c0);
+            c1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap)).fma(b0, c1);
+            c2 = FloatVector.broadcast(SP, Blas.get(a, a2 + ap)).fma(b0, c2);
+            c3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap)).fma(b0, c3);
+        }
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        store(finish(c0, alpha, beta, c, r0, mask), c, r0, mask);
+        store(finish(c1, alpha, beta, c, r1, mask), c, r1, mask);
+        store(finish(c2, alpha, beta, c, r2, mask), c, r2, mask);
+        store(finish(c3, alpha, beta, c, r3, mask), c, r3, mask);
+    }
+
+    private static void tile1x1(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
+                                VectorMask<Float> mask) {
+        FloatVector c0 = FloatVector.zero(SP);
+        long a0 = aOff + i * rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps)).fma(load(b, bRow, mask), c0);
+        }
+        long r0 = cOff + (long) i * ldc + j;
+        store(finish(c0, alpha, beta, c, r0, mask), c, r0, mask);
+    }
+}

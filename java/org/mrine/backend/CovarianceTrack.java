@@ -18,7 +18,7 @@ import org.mrine.tensor.Workspace;
  * cholNext   [T,X,X]    Cholesky factor of prior[t+1] (t < T-1)
  * smooth     [T,X,X]    P_{t|T}
  * dGain, dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss
- * dFilt, dNextPrior: adjoints used inside the backward pass
+ * dFilt, dNextPrior: adjoints passed from the smoother's backward to the filter's (smoothing tracks only)
  * </pre>
  */
 public final class CovarianceTrack {
@@ -56,9 +56,10 @@ public final class CovarianceTrack {
         gain = ws.zeros(steps, x, a);
         cholS = ws.zeros(steps, a, a);
         dGain = ws.zeros(steps, x, a);
-        dFilt = ws.zeros(steps, x, x);
-        dNextPrior = ws.zeros(steps, x, x);
         int s = smoothing ? steps : 0;
+        // a filter-only track needs these adjoints one step at a time (backend scratch)
+        dFilt = ws.zeros(s, x, x);
+        dNextPrior = ws.zeros(s, x, x);
         smootherGain = ws.zeros(s, x, x);
         cholNext = ws.zeros(s, x, x);
         smooth = ws.zeros(s, x, x);

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -214,6 +215,36 @@ public final class Blas {
      * inner loop runs over the contiguous right-hand sides.
      */
     public static void cholSolve(int n, int nrhs, MemorySegment l, long lOff, MemorySegment b, long bOff) {
+        if (!VECTOR || nrhs < LANES) {
+            cholSolveSimple(n, nrhs, l, lOff, b, bOff);
+            return;
+        }
+        // One vector of right-hand sides at a time: each row's partial sum stays in a register
+        // while the solved rows above (or below) stream past it.
+        for (int j = 0; j < nrhs; j += LANES) {
+            VectorMask<Float> m = j + LANES <= nrhs ? SP.maskAll(true) : SP.indexInRange(j, nrhs);
+            for (int i = 0; i < n; i++) {
+                long lRow = lOff + (long) i * n;
+                FloatVector acc = FloatVector.fromMemorySegment(SP, b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+                for (int p = 0; p < i; p++) {
+                    FloatVector bp = FloatVector.fromMemorySegment(SP, b, (bOff + (long) p * nrhs + j) * 4, ORDER, m);
+                    acc = bp.fma(FloatVector.broadcast(SP, -get(l, lRow + p)), acc);
+                }
+                acc.mul(1f / get(l, lRow + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+            }
+            for (int i = n - 1; i >= 0; i--) {
+                FloatVector acc = FloatVector.fromMemorySegment(SP, b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+                for (int p = i + 1; p < n; p++) {
+                    FloatVector bp = FloatVector.fromMemorySegment(SP, b, (bOff + (long) p * nrhs + j) * 4, ORDER, m);
+                    acc = bp.fma(FloatVector.broadcast(SP, -get(l, lOff + (long) p * n + i)), acc);
+                }
+                acc.mul(1f / get(l, lOff + (long) i * n + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+            }
+        }
+    }
+
+    /** The row-by-row solve: reference for the vector path, and the path for few right-hand sides. */
+    static void cholSolveSimple(int n, int nrhs, MemorySegment l, long lOff, MemorySegment b, long bOff) {
         for (int i = 0; i < n; i++) {
             long rowB = bOff + (long) i * nrhs;
             for (int p = 0; p < i; p++) {

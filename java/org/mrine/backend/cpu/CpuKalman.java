@@ -27,6 +27,10 @@ import org.mrine.tensor.Tensor;
  */
 final class CpuKalman {
     private final MemorySegment w0, w1, w2, w3, w4, w5;
+    /** A^T and C^T, formed once per recursion so the per-step products read rows, not columns. */
+    private final MemorySegment aT, cT;
+    /** Adjoint of this step's filtered covariance, for tracks that do not store one per step. */
+    private final MemorySegment dFiltStep;
     private final MemorySegment v0, v1, v2;
     private final MemorySegment qDiag, rDiag, dRDiag;
 
@@ -38,6 +42,9 @@ final class CpuKalman {
         w3 = arena.allocate(mat, 64);
         w4 = arena.allocate(mat, 64);
         w5 = arena.allocate(mat, 64);
+        aT = arena.allocate(mat, 64);
+        cT = arena.allocate(mat, 64);
+        dFiltStep = arena.allocate(mat, 64);
         v0 = arena.allocate(maxDim * 4L, 64);
         v1 = arena.allocate(maxDim * 4L, 64);
         v2 = arena.allocate(maxDim * 4L, 64);
@@ -61,28 +68,30 @@ final class CpuKalman {
         MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment();
         loadNoise(p, nx, na);
         tr.mask.copyFrom(mask);
+        Blas.transpose(nx, nx, A, 0, aT, 0);
+        Blas.transpose(na, nx, C, 0, cT, 0);
         copy((int) xx, p.sigma0().segment(), 0, prior, 0);
         for (int t = 0; t < T; t++) {
             long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             if (mask.get(t) > 0f) {
                 // CP = C P_pred [A,X]; S = CP C^T + R [A,A]
                 mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
-                mm(false, true, na, na, nx, 1f, w0, 0, C, 0, 0f, cholS, sOff);
+                mm(false, false, na, na, nx, 1f, w0, 0, cT, 0, 0f, cholS, sOff);
                 for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
                 Blas.cholesky(na, cholS, sOff);
-                // K^T = S^-1 C P_pred [A,X], then K [X,A]
+                // K^T = S^-1 C P_pred [A,X] (w0), then K [X,A]
                 Blas.cholSolve(na, nx, cholS, sOff, w0, 0);
                 Blas.transpose(na, nx, w0, 0, gain, kOff);
-                // L = I - K C [X,X]
-                mm(false, false, nx, nx, na, -1f, gain, kOff, C, 0, 0f, w1, 0);
+                // L^T = I - C^T K^T [X,X] (w1)
+                mm(false, false, nx, nx, na, -1f, cT, 0, w0, 0, 0f, w1, 0);
                 for (int i = 0; i < nx; i++) set(w1, (long) i * nx + i, get(w1, (long) i * nx + i) + 1f);
-                // P_filt = L P_pred L^T + (K R) K^T
-                mm(false, false, nx, nx, nx, 1f, w1, 0, prior, pOff, 0f, w2, 0);
-                mm(false, true, nx, nx, nx, 1f, w2, 0, w1, 0, 0f, filt, fOff);
-                for (int i = 0; i < nx; i++) {
-                    for (int j = 0; j < na; j++) set(w3, (long) i * na + j, get(gain, kOff + (long) i * na + j) * get(rDiag, j));
+                // P_filt = L (P_pred L^T) + K^T' (R K^T)
+                mm(false, false, nx, nx, nx, 1f, prior, pOff, w1, 0, 0f, w2, 0);
+                mm(true, false, nx, nx, nx, 1f, w1, 0, w2, 0, 0f, filt, fOff);
+                for (int i = 0; i < na; i++) {
+                    for (int j = 0; j < nx; j++) set(w3, (long) i * nx + j, get(w0, (long) i * nx + j) * get(rDiag, i));
                 }
-                mm(false, true, nx, nx, na, 1f, w3, 0, gain, kOff, 1f, filt, fOff);
+                mm(true, false, nx, nx, na, 1f, w0, 0, w3, 0, 1f, filt, fOff);
                 Blas.symmetrize(nx, filt, fOff);
             } else {
                 zero((int) xa, gain, kOff);
@@ -90,7 +99,7 @@ final class CpuKalman {
             }
             // P_pred' = A P_filt A^T + Q
             mm(false, false, nx, nx, nx, 1f, A, 0, filt, fOff, 0f, w0, 0);
-            mm(false, true, nx, nx, nx, 1f, w0, 0, A, 0, 0f, prior, pOff + xx);
+            mm(false, false, nx, nx, nx, 1f, w0, 0, aT, 0, 0f, prior, pOff + xx);
             for (int i = 0; i < nx; i++) set(prior, pOff + xx + (long) i * nx + i, get(prior, pOff + xx + (long) i * nx + i) + get(qDiag, i));
             Blas.symmetrize(nx, prior, pOff + xx);
         }
@@ -103,7 +112,10 @@ final class CpuKalman {
         MemorySegment dA = g.a().segment(), dC = g.c().segment();
         MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
         MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment();
-        MemorySegment dGain = tr.dGain.segment(), dFilt = tr.dFilt.segment(), dNext = tr.dNextPrior.segment();
+        MemorySegment dGain = tr.dGain.segment();
+        // A filter-only track's covariance adjoints live one step at a time: scratch, not per-step storage.
+        final boolean stored = tr.smoothing;
+        MemorySegment dFilt = stored ? tr.dFilt.segment() : dFiltStep, dNext = tr.dNextPrior.segment();
         loadNoise(p, nx, na);
         zero(na, dRDiag, 0);
         // w5 carries the adjoint of prior[t+1] from step t+1 down to step t.
@@ -111,65 +123,48 @@ final class CpuKalman {
         for (int t = T - 1; t >= 0; t--) {
             long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             // M = adjoint of P_pred' = A P_filt A^T + Q
-            Blas.axpy((int) xx, 1f, dNext, t * xx, w5, 0);
+            if (stored) {
+                Blas.axpy((int) xx, 1f, dNext, t * xx, w5, 0);
+            } else {
+                zero((int) xx, dFiltStep, 0);
+            }
+            final long dOff = stored ? fOff : 0;
             // dA += (M + M^T) A P_filt
             addTransposeInto(nx, w5, w0);
             mm(false, false, nx, nx, nx, 1f, w0, 0, A, 0, 0f, w1, 0);
             mm(false, false, nx, nx, nx, 1f, w1, 0, filt, fOff, 1f, dA, 0);
             // dP_filt += A^T M A
             mm(true, false, nx, nx, nx, 1f, A, 0, w5, 0, 0f, w1, 0);
-            mm(false, false, nx, nx, nx, 1f, w1, 0, A, 0, 1f, dFilt, fOff);
+            mm(false, false, nx, nx, nx, 1f, w1, 0, A, 0, 1f, dFilt, dOff);
             // dQ_log += diag(M) * Q
             for (int i = 0; i < nx; i++) g.qLogDiag().add(i, get(w5, (long) i * nx + i) * get(qDiag, i));
 
             // E = adjoint of P_filt; from here w5 becomes the adjoint of P_pred (this step's prior).
             if (tr.mask.get(t) > 0f) {
-                // L = I - K C
-                mm(false, false, nx, nx, na, -1f, gain, kOff, C, 0, 0f, w1, 0);
-                for (int i = 0; i < nx; i++) set(w1, (long) i * nx + i, get(w1, (long) i * nx + i) + 1f);
-                // Es = E + E^T (w0)
-                addTransposeInto(nx, dFilt.asSlice(fOff * 4, xx * 4), w0);
-                // dL = Es L P_pred (w3)
-                mm(false, false, nx, nx, nx, 1f, w0, 0, w1, 0, 0f, w2, 0);
-                mm(false, false, nx, nx, nx, 1f, w2, 0, prior, pOff, 0f, w3, 0);
-                // dP_pred = L^T E L (w5)
-                mm(true, false, nx, nx, nx, 1f, w1, 0, dFilt, fOff, 0f, w2, 0);
-                mm(false, false, nx, nx, nx, 1f, w2, 0, w1, 0, 0f, w5, 0);
-                // dK = dGain + Es K R - dL C^T (w4 [X,A])
-                mm(false, false, nx, na, nx, 1f, w0, 0, gain, kOff, 0f, w4, 0);
-                for (int i = 0; i < nx; i++) {
-                    for (int j = 0; j < na; j++) {
-                        long ij = (long) i * na + j;
-                        set(w4, ij, get(w4, ij) * get(rDiag, j) + get(dGain, kOff + ij));
-                    }
-                }
-                mm(false, true, nx, na, nx, -1f, w3, 0, C, 0, 1f, w4, 0);
-                // dC -= K^T dL
-                mm(true, false, na, nx, nx, -1f, gain, kOff, w3, 0, 1f, dC, 0);
-                // dR += diag(K^T E K)
-                mm(false, false, nx, na, nx, 1f, dFilt, fOff, gain, kOff, 0f, w2, 0);
-                for (int j = 0; j < na; j++) {
-                    float s = 0f;
-                    for (int i = 0; i < nx; i++) s += get(gain, kOff + (long) i * na + j) * get(w2, (long) i * na + j);
-                    set(dRDiag, j, get(dRDiag, j) + s);
-                }
-                // K = N S^-1 with N = P_pred C^T: U = dK S^-1 (U^T = S^-1 dK^T), dS = -K^T U
-                Blas.transpose(nx, na, w4, 0, w2, 0);
-                Blas.cholSolve(na, nx, cholS, sOff, w2, 0);          // w2 = U^T [A,X]
-                mm(true, true, na, na, nx, -1f, gain, kOff, w2, 0, 0f, w3, 0); // w3 = dS = -K^T U [A,A]
-                // dP_pred += U C ; dC += U^T P_pred
-                mm(true, false, nx, nx, na, 1f, w2, 0, C, 0, 1f, w5, 0);
-                mm(false, false, na, nx, nx, 1f, w2, 0, prior, pOff, 1f, dC, 0);
-                // S = C P_pred C^T + R: dC += (dS + dS^T) C P_pred ; dP_pred += C^T dS C ; dR += diag(dS)
-                for (int j = 0; j < na; j++) set(dRDiag, j, get(dRDiag, j) + get(w3, (long) j * na + j));
-                addTransposeInto(na, w3, w4);
-                mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
-                mm(false, false, na, nx, na, 1f, w4, 0, w0, 0, 1f, dC, 0);
-                mm(true, false, nx, na, na, 1f, C, 0, w3, 0, 0f, w2, 0);
-                mm(false, false, nx, nx, na, 1f, w2, 0, C, 0, 1f, w5, 0);
+                // The Joseph form and P_filt = P_pred - K C P_pred are one function of (P_pred, C, R)
+                // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
+                // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
+                MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
+                mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);          // Y
+                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain)
+                Blas.transpose(nx, na, dGain, kOff, w2, 0);
+                mm(false, true, na, nx, nx, -1f, w0, 0, E, 0, 1f, w2, 0);
+                mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
+                // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
+                Blas.cholSolve(na, nx, cholS, sOff, w2, 0);                                 // w2 = Z
+                Blas.axpy((int) xa, 1f, w2, 0, w3, 0);
+                mm(false, false, na, na, nx, -1f, w2, 0, gain, kOff, 0f, w4, 0);           // w4 = dS
+                // S = Y C^T + R:  dY += dS C ;  dC += dS^T Y ;  dR += diag(dS)
+                mm(false, false, na, nx, na, 1f, w4, 0, C, 0, 1f, w3, 0);
+                mm(true, false, na, nx, na, 1f, w4, 0, w0, 0, 1f, dC, 0);
+                for (int j = 0; j < na; j++) set(dRDiag, j, get(dRDiag, j) + get(w4, (long) j * na + j));
+                // Y = C P_pred:  dC += dY P_pred ;  dP_pred = E + C^T dY
+                mm(false, false, na, nx, nx, 1f, w3, 0, prior, pOff, 1f, dC, 0);
+                copy((int) xx, E, 0, w5, 0);
+                mm(true, false, nx, nx, na, 1f, C, 0, w3, 0, 1f, w5, 0);
             } else {
                 // P_filt = P_pred
-                copy((int) xx, dFilt, fOff, w5, 0);
+                copy((int) xx, dFilt, dOff, w5, 0);
             }
         }
         for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));

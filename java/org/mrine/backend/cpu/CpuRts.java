@@ -47,11 +47,11 @@ final class CpuRts {
             mm(false, false, nx, nx, nx, 1f, A, 0, filt, off, 0f, w0, 0);
             Blas.cholSolve(nx, nx, cholNext, off, w0, 0);
             Blas.transpose(nx, nx, w0, 0, J, off);
-            // P_smooth_t = P_filt_t + J D J^T, D = P_smooth_{t+1} - P_pred_{t+1}
+            // P_smooth_t = P_filt_t + J D J^T, D = P_smooth_{t+1} - P_pred_{t+1}; w0 still holds J^T
             for (int i = 0; i < xx; i++) set(w1, i, get(smooth, next + i) - get(prior, next + i));
             mm(false, false, nx, nx, nx, 1f, J, off, w1, 0, 0f, w2, 0);
             copy((int) xx, filt, off, smooth, off);
-            mm(false, true, nx, nx, nx, 1f, w2, 0, J, off, 1f, smooth, off);
+            mm(false, false, nx, nx, nx, 1f, w2, 0, w0, 0, 1f, smooth, off);
             Blas.symmetrize(nx, smooth, off);
         }
     }

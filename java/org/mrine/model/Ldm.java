@@ -29,6 +29,11 @@ public final class Ldm {
         this.smoothing = smoothing;
     }
 
+    /** The model's tensors (x_0, Sigma_0 included). */
+    public LdmParams params() {
+        return params;
+    }
+
     void declare(Parameters.Layout layout) {
         layout.add(prefix + ".A", latentDim, latentDim);
         layout.add(prefix + ".C", embeddingDim, latentDim);

@@ -91,6 +91,25 @@ public final class MrineModel {
         return all;
     }
 
+    /** The encoder MLP of modality i (the model's order). */
+    public Mlp encoder(int i) {
+        return encoders[i];
+    }
+
+    /** The Kalman filter of modality i (multiscale models only). */
+    public Ldm modalityLdm(int i) {
+        return modalityLdms[i];
+    }
+
+    /** The fusion MLP (multiscale models only; null otherwise). */
+    public Mlp fusion() {
+        return fusion;
+    }
+
+    public Ldm backbone() {
+        return backbone;
+    }
+
     /** Parameter names that receive gradients (x_0, Sigma_0 and the fixed Gaussian log-variance do not). */
     public List<String> trainableNames() {
         return List.copyOf(trainable);

@@ -83,6 +83,11 @@ public final class Blas {
             gemv(transA, transA ? k : m, transA ? m : k, alpha, a, aOff, b, bOff, beta, c, cOff, ldc);
             return;
         }
+        if (m == 1 && transB && !transA && (beta == 0f || beta == 1f) && ldb == k) {
+            // one row against a stored [n,k] matrix (a dense layer on one sample): n dot products
+            gemv(false, n, k, alpha, b, bOff, a, aOff, beta, c, cOff, 1);
+            return;
+        }
         if (k == 1 && beta == 1f) {
             // C += alpha * a b^T with a = op(A) [m,1], b = op(B) [1,n] (both contiguous as stored when lda, ldb allow)
             long aStep = transA ? 1 : lda, bStep = transB ? ldb : 1;

@@ -1,0 +1,147 @@
+package org.mrine.stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.mrine.backend.cpu.CpuBackend;
+import org.mrine.model.Batch;
+import org.mrine.model.ModelConfig;
+import org.mrine.model.MrineModel;
+import org.mrine.model.TestModels;
+import org.mrine.tensor.HostTensor;
+
+/** Step-by-step inference against the batch filter, the steady-state shortcut, and bad input. */
+class StreamingDecoderTest {
+
+    private static ModelConfig config() {
+        return TestModels.config(6, 5, List.of(TestModels.poisson("s", 7, 12, 12), TestModels.gaussian("y", 4, 12)), 12);
+    }
+
+    /** Samples of trial b at step t, null where the mask is 0. */
+    private static float[][] samples(Batch batch, ModelConfig cfg, int b, int t) {
+        float[][] out = new float[cfg.modalities().size()][];
+        for (int i = 0; i < out.length; i++) {
+            if (batch.masks().get(i)[b * batch.steps() + t] == 0f) continue;
+            int n = cfg.modalities().get(i).channels();
+            out[i] = new float[n];
+            System.arraycopy(batch.data().get(i), (b * batch.steps() + t) * n, out[i], 0, n);
+        }
+        return out;
+    }
+
+    /** max over steps of |streamed - batch| / max |batch| for one trial. */
+    private static double streamError(StreamingDecoder dec, Batch batch, ModelConfig cfg, HostTensor xFilter, int b) {
+        int T = batch.steps(), X = cfg.latentDim();
+        double maxDiff = 0, maxRef = 0;
+        dec.reset();
+        for (int t = 0; t < T; t++) {
+            dec.push(samples(batch, cfg, b, t));
+            for (int i = 0; i < X; i++) {
+                float ref = xFilter.data()[(b * T + t) * X + i];
+                maxDiff = Math.max(maxDiff, Math.abs(dec.latent()[i] - ref));
+                maxRef = Math.max(maxRef, Math.abs(ref));
+            }
+        }
+        return maxDiff / maxRef;
+    }
+
+    @Test
+    void reproducesBatchFilterWithIrregularMasks() {
+        ModelConfig cfg = config();
+        Batch batch = TestModels.batch(cfg, 3, 150, 0.6, 3);
+        try (CpuBackend be = new CpuBackend()) {
+            MrineModel model = new MrineModel(cfg, be);
+            TestModels.randomize(model, 5);
+            model.forward(batch);
+            HostTensor xFilter = model.outputs().get("x_filter");
+            StreamingDecoder exact = new StreamingDecoder(model, be, null, false);
+            StreamingDecoder fast = new StreamingDecoder(model, be, null, true);
+            for (int b = 0; b < 3; b++) {
+                double e = streamError(exact, batch, cfg, xFilter, b);
+                assertTrue(e <= 1e-5, "full recursion: relative error " + e);
+                double f = streamError(fast, batch, cfg, xFilter, b);
+                assertTrue(f <= 1e-5, "with the shortcut: relative error " + f);
+            }
+        }
+    }
+
+    @Test
+    void periodicPatternConvergesAndFallsBackOnABreak() {
+        ModelConfig cfg = config();
+        final int T = 800;
+        Batch batch = TestModels.batch(cfg, 1, T, 1.0, 8);
+        // spikes every step, field every 5th step, one spike sample missing at step 500
+        float[] ms = batch.masks().get(0).clone(), my = new float[T];
+        for (int t = 0; t < T; t++) my[t] = t % 5 == 0 ? 1f : 0f;
+        ms[500] = 0f;
+        batch = new Batch(1, T, batch.data(), List.of(ms, my));
+        try (CpuBackend be = new CpuBackend()) {
+            MrineModel model = new MrineModel(cfg, be);
+            TestModels.randomize(model, 6);
+            model.forward(batch);
+            HostTensor xFilter = model.outputs().get("x_filter");
+            StreamingDecoder fast = new StreamingDecoder(model, be, null, true);
+            double err = streamError(fast, batch, cfg, xFilter, 0);
+            assertTrue(err <= 1e-5, "relative error with the shortcut " + err);
+            long full = fast.fullCovarianceUpdates(), cached = fast.shortcutCovarianceSteps();
+            assertEquals(3L * T, full + cached);
+            assertTrue(cached > 2L * T, "most steps follow converged gains: " + cached + " of " + 3 * T);
+            assertTrue(full > 3, "the transient and the break are computed in full: " + full);
+        }
+    }
+
+    @Test
+    void badInputIsRejectedWithoutCorruptingState() {
+        ModelConfig cfg = config();
+        Batch batch = TestModels.batch(cfg, 1, 40, 0.8, 4);
+        try (CpuBackend be = new CpuBackend()) {
+            MrineModel model = new MrineModel(cfg, be);
+            TestModels.randomize(model, 7);
+            StreamingDecoder clean = new StreamingDecoder(model, be, null, true);
+            StreamingDecoder hit = new StreamingDecoder(model, be, null, true);
+            for (int t = 0; t < 40; t++) {
+                float[][] s = samples(batch, cfg, 0, t);
+                clean.push(s);
+                if (t == 10) {
+                    assertThrows(IllegalArgumentException.class, () -> hit.push(new float[][] {new float[3], null}));
+                    assertThrows(IllegalArgumentException.class, () -> hit.push(new float[][] {new float[] {0, 1, -1, 0, 0, 0, 0}, null}));
+                    assertThrows(IllegalArgumentException.class, () -> hit.push(new float[][] {null}));
+                }
+                hit.push(s);
+                assertArrayEquals(clean.latent(), hit.latent(), "step " + t);
+            }
+            // NaN in a sample: that sample counts as missing
+            float[][] withNan = {new float[7], new float[4]};
+            withNan[1][2] = Float.NaN;
+            float[][] asMissing = {new float[7], null};
+            clean.push(asMissing);
+            hit.push(withNan);
+            assertArrayEquals(clean.latent(), hit.latent());
+            assertEquals(1, hit.nonFiniteSamples());
+        }
+    }
+
+    @Test
+    void steadyStatePushAllocatesNothing() {
+        ModelConfig cfg = config();
+        Batch batch = TestModels.batch(cfg, 1, 600, 1.0, 9);
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (CpuBackend be = new CpuBackend()) {
+            MrineModel model = new MrineModel(cfg, be);
+            TestModels.randomize(model, 8);
+            StreamingDecoder dec = new StreamingDecoder(model, be, new LinearReadout(5, 2, new float[10], new float[2]), true);
+            float[][][] steps = new float[600][][];
+            for (int t = 0; t < 600; t++) steps[t] = samples(batch, cfg, 0, t);
+            for (int t = 0; t < 300; t++) dec.push(steps[t]);
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int t = 300; t < 600; t++) dec.push(steps[t]);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 300 * 16, "steady-state pushes allocated " + allocated + " bytes");
+        }
+    }
+}

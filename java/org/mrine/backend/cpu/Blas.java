@@ -63,6 +63,18 @@ public final class Blas {
         return sum;
     }
 
+    /** x[0..n) = tanh(x[0..n)), in place (the Vector API's TANH: within a few ulp of Math.tanh). */
+    public static void tanh(int n, MemorySegment x, long off) {
+        int i = 0;
+        if (VECTOR) {
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector.fromMemorySegment(SP, x, (off + i) * 4, ORDER).lanewise(VectorOperators.TANH)
+                        .intoMemorySegment(x, (off + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) set(x, off + i, (float) Math.tanh(get(x, off + i)));
+    }
+
     /** x[0..n) *= alpha. */
     public static void scal(int n, float alpha, MemorySegment x, long xOff) {
         for (int i = 0; i < n; i++) set(x, xOff + i, alpha * get(x, xOff + i));
@@ -151,10 +163,37 @@ public final class Blas {
     public static void gemv(boolean trans, int rows, int cols, float alpha, MemorySegment a, long aOff,
                             MemorySegment x, long xOff, float beta, MemorySegment y, long yOff, int incY) {
         if (!trans) {
-            for (int i = 0; i < rows; i++) {
-                float d = alpha * dot(cols, a, aOff + (long) i * cols, x, xOff);
-                long yi = yOff + (long) i * incY;
-                set(y, yi, beta == 0f ? d : get(y, yi) + d);
+            int i = 0;
+            if (VECTOR && cols >= LANES) {
+                // four rows at a time: four independent FMA chains share each load of x
+                int bound = SP.loopBound(cols);
+                for (; i + 4 <= rows; i += 4) {
+                    long r0 = aOff + (long) i * cols, r1 = r0 + cols, r2 = r1 + cols, r3 = r2 + cols;
+                    FloatVector s0 = FloatVector.zero(SP), s1 = s0, s2 = s0, s3 = s0;
+                    for (int p = 0; p < bound; p += LANES) {
+                        FloatVector xv = FloatVector.fromMemorySegment(SP, x, (xOff + p) * 4, ORDER);
+                        s0 = FloatVector.fromMemorySegment(SP, a, (r0 + p) * 4, ORDER).fma(xv, s0);
+                        s1 = FloatVector.fromMemorySegment(SP, a, (r1 + p) * 4, ORDER).fma(xv, s1);
+                        s2 = FloatVector.fromMemorySegment(SP, a, (r2 + p) * 4, ORDER).fma(xv, s2);
+                        s3 = FloatVector.fromMemorySegment(SP, a, (r3 + p) * 4, ORDER).fma(xv, s3);
+                    }
+                    float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
+                    float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+                    for (int p = bound; p < cols; p++) {
+                        float xp = get(x, xOff + p);
+                        d0 = Math.fma(get(a, r0 + p), xp, d0);
+                        d1 = Math.fma(get(a, r1 + p), xp, d1);
+                        d2 = Math.fma(get(a, r2 + p), xp, d2);
+                        d3 = Math.fma(get(a, r3 + p), xp, d3);
+                    }
+                    storeGemv(y, yOff + (long) i * incY, alpha * d0, beta);
+                    storeGemv(y, yOff + (long) (i + 1) * incY, alpha * d1, beta);
+                    storeGemv(y, yOff + (long) (i + 2) * incY, alpha * d2, beta);
+                    storeGemv(y, yOff + (long) (i + 3) * incY, alpha * d3, beta);
+                }
+            }
+            for (; i < rows; i++) {
+                storeGemv(y, yOff + (long) i * incY, alpha * dot(cols, a, aOff + (long) i * cols, x, xOff), beta);
             }
         } else if (incY == 1) {
             if (beta == 0f) zero(cols, y, yOff);
@@ -170,6 +209,10 @@ public final class Blas {
                 set(y, yj, beta == 0f ? alpha * d : get(y, yj) + alpha * d);
             }
         }
+    }
+
+    private static void storeGemv(MemorySegment y, long index, float value, float beta) {
+        set(y, index, beta == 0f ? value : get(y, index) + value);
     }
 
     /** dst [n,m] = src [m,n]^T (no aliasing). */

@@ -17,10 +17,8 @@ final class CpuDense {
         Blas.gemm(false, true, rows, nOut, nIn, 1f, in.segment(), 0, nIn, weight.segment(), 0, nIn, 0f, o, 0, nOut);
         for (int r = 0; r < rows; r++) {
             long row = (long) r * nOut;
-            for (int j = 0; j < nOut; j++) {
-                float v = Blas.get(o, row + j) + (bias == null ? 0f : bias.get(j));
-                Blas.set(o, row + j, tanh ? (float) Math.tanh(v) : v);
-            }
+            if (bias != null) Blas.axpy(nOut, 1f, bias.segment(), 0, o, row);
+            if (tanh) Blas.tanh(nOut, o, row);
         }
     }
 

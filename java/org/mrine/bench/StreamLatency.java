@@ -1,0 +1,71 @@
+package org.mrine.bench;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.mrine.backend.Backend;
+import org.mrine.backend.Backends;
+import org.mrine.model.ModelConfig;
+import org.mrine.model.MrineModel;
+import org.mrine.stream.LinearReadout;
+import org.mrine.stream.StreamingDecoder;
+
+/**
+ * Per-step latency of {@link StreamingDecoder#push}, single thread: spikes every step, the second
+ * modality every {@code fieldEvery}th step, after a warm-up long enough for the covariances to
+ * reach their steady state (or with the shortcut off: the full covariance update every step).
+ */
+public final class StreamLatency {
+    private StreamLatency() {
+    }
+
+    public static Map<String, Object> measure(ModelConfig cfg, int fieldEvery, boolean shortcut, int warmup, int steps, long seed) {
+        try (Backend be = Backends.create("cpu")) {
+            MrineModel model = new MrineModel(cfg, be);
+            model.initialize(new SplittableRandom(seed));
+            int X = cfg.latentDim();
+            StreamingDecoder dec = new StreamingDecoder(model, be, new LinearReadout(X, 2, new float[X * 2], new float[2]), shortcut);
+            int ns = cfg.modalities().get(0).channels(), ny = cfg.modalities().get(1).channels();
+            SplittableRandom rng = new SplittableRandom(seed + 1);
+            int distinct = 1000;
+            float[][][] samples = new float[distinct][][];
+            for (int t = 0; t < distinct; t++) {
+                float[] s = new float[ns], y = new float[ny];
+                for (int c = 0; c < ns; c++) s[c] = rng.nextInt(3);
+                for (int c = 0; c < ny; c++) y[c] = (float) rng.nextGaussian();
+                samples[t] = new float[][] {s, y};
+            }
+            float[][] spikesOnly = new float[2][];
+            for (int t = 0; t < warmup; t++) dec.push(step(samples, spikesOnly, t, fieldEvery));
+            long[] nanos = new long[steps];
+            long start = System.nanoTime();
+            for (int t = 0; t < steps; t++) {
+                float[][] in = step(samples, spikesOnly, warmup + t, fieldEvery);
+                long t0 = System.nanoTime();
+                dec.push(in);
+                nanos[t] = System.nanoTime() - t0;
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Arrays.sort(nanos);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("p50_us", nanos[steps / 2] / 1e3);
+            out.put("p99_us", nanos[(int) (steps * 0.99)] / 1e3);
+            out.put("p999_us", nanos[(int) (steps * 0.999)] / 1e3);
+            out.put("max_us", nanos[steps - 1] / 1e3);
+            out.put("steps_per_s", steps / seconds);
+            out.put("steps", steps);
+            out.put("shortcut", shortcut);
+            out.put("full_covariance_updates", dec.fullCovarianceUpdates());
+            return out;
+        }
+    }
+
+    private static float[][] step(float[][][] samples, float[][] buf, int t, int fieldEvery) {
+        float[][] s = samples[t % samples.length];
+        if (t % fieldEvery == 0) return s;
+        buf[0] = s[0];
+        buf[1] = null;
+        return buf;
+    }
+}

@@ -1,0 +1,57 @@
+package org.mrine.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.mrine.bench.BenchSetups;
+import org.mrine.bench.MachineInfo;
+import org.mrine.bench.StreamLatency;
+import org.mrine.bench.TrainStep;
+import org.mrine.io.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mrine bench}: training-step and streaming speed, as one JSON object. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures one fwd+bwd training step at the paper's size (B = 32, T = 50 and 100) and the",
+                "per-step latency of streaming inference (paper size, and 800 + 800 channels), and prints JSON."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--json", description = "print only the JSON object")
+    boolean json;
+
+    @Option(names = "--backend", defaultValue = "cpu", description = "backend for the training step (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--quick", description = "fewer repetitions (a smoke run, not a measurement)")
+    boolean quick;
+
+    @Override
+    public Integer call() {
+        int repeats = quick ? 1 : 5, warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> train = new LinkedHashMap<>();
+        for (int steps : new int[] {50, 100}) {
+            if (!json) System.err.printf("training step, B = 32, T = %d ...%n", steps);
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("ms_per_sample_step", TrainStep.msPerSampleStep(backend, BenchSetups.paper(), 32, steps, warmup, repeats));
+            t.put("trials", 32);
+            train.put("T" + steps, t);
+        }
+        out.put("train", train);
+        Map<String, Object> stream = new LinkedHashMap<>();
+        if (!json) System.err.println("streaming, paper size ...");
+        stream.put("paper", StreamLatency.measure(BenchSetups.paper(), 5, true, 3000, pushes, 1));
+        stream.put("paper_full_update", StreamLatency.measure(BenchSetups.paper(), 5, false, 20, quick ? 50 : 500, 1));
+        if (!json) System.err.println("streaming, 800 + 800 channels ...");
+        stream.put("high_channel", StreamLatency.measure(BenchSetups.highChannel(), 4, true, 3000, pushes, 2));
+        out.put("stream", stream);
+        out.put("peak_memory_mb", MachineInfo.peakResidentMb());
+        out.put("backend", backend);
+        out.put("machine", MachineInfo.describe());
+        out.put("commit", MachineInfo.commit());
+        out.put("date", java.time.LocalDate.now().toString());
+        System.out.println(Json.write(out));
+        return 0;
+    }
+}

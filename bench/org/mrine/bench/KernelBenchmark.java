@@ -1,0 +1,124 @@
+package org.mrine.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.mrine.backend.Backend;
+import org.mrine.backend.Backends;
+import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.LdmParams;
+import org.mrine.backend.cpu.Blas;
+import org.mrine.tensor.Tensor;
+import org.mrine.tensor.Workspace;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The CPU backend's main kernels. Throughput mode with one "operation" per floating-point
+ * operation and ns as the unit: the score reads directly as GFLOP/s.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class KernelBenchmark {
+    static final int ROWS = 1600, WIDTH = 128, LATENT = 64, STEPS = 50;
+    /** Flops of one Kalman covariance step with a sample, counted as 2 per multiply-add of its products. */
+    static final int KALMAN_STEP_FLOPS = 2 * (LATENT * LATENT * LATENT * 7 + LATENT * LATENT * LATENT / 3 + LATENT * LATENT * LATENT);
+
+    private Arena arena;
+    private MemorySegment a, b, c, small1, small2, small3;
+    private Backend be;
+    private Tensor in, weight, bias, out;
+    private LdmParams ldm;
+    private Tensor[] masks;
+    private CovarianceTrack[] tracks;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        SplittableRandom rng = new SplittableRandom(1);
+        arena = Arena.ofShared();
+        a = random(arena, ROWS * WIDTH, rng);
+        b = random(arena, WIDTH * WIDTH, rng);
+        c = arena.allocate((long) ROWS * WIDTH * 4, 64);
+        small1 = random(arena, LATENT * LATENT, rng);
+        small2 = random(arena, LATENT * LATENT, rng);
+        small3 = arena.allocate((long) LATENT * LATENT * 4, 64);
+        be = Backends.create("cpu");
+        Workspace ws = be.workspace();
+        in = fill(ws.zeros(ROWS, WIDTH), rng, 1);
+        weight = fill(ws.zeros(WIDTH, WIDTH), rng, 0.1);
+        bias = fill(ws.zeros(WIDTH), rng, 0.1);
+        out = ws.zeros(ROWS, WIDTH);
+        Tensor aMat = ws.zeros(LATENT, LATENT), sigma0 = ws.zeros(LATENT, LATENT);
+        for (int i = 0; i < LATENT; i++) {
+            aMat.set((long) i * LATENT + i, 0.9f);
+            sigma0.set((long) i * LATENT + i, 1f);
+        }
+        ldm = new LdmParams(aMat, fill(ws.zeros(LATENT, LATENT), rng, 0.9), ws.zeros(LATENT), ws.zeros(LATENT), ws.zeros(LATENT), sigma0);
+        Tensor mask = ws.zeros(STEPS);
+        mask.fill(1f);
+        masks = new Tensor[] {mask};
+        tracks = new CovarianceTrack[] {new CovarianceTrack(ws, STEPS, LATENT, LATENT, false)};
+    }
+
+    private static MemorySegment random(Arena arena, int n, SplittableRandom rng) {
+        MemorySegment s = arena.allocate(n * 4L, 64);
+        for (int i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rng.nextGaussian());
+        return s;
+    }
+
+    private static Tensor fill(Tensor t, SplittableRandom rng, double scale) {
+        for (long i = 0; i < t.size(); i++) t.set(i, (float) (scale * rng.nextGaussian()));
+        return t;
+    }
+
+    /** The batched MLP's product: [1600,128] x [128,128]. */
+    @Benchmark
+    @OperationsPerInvocation(2 * ROWS * WIDTH * WIDTH)
+    public void gemmMlpSize() {
+        Blas.mm(false, false, ROWS, WIDTH, WIDTH, 1f, a, 0, b, 0, 0f, c, 0);
+    }
+
+    /** The Kalman recursion's product: 64 x 64 x 64. */
+    @Benchmark
+    @OperationsPerInvocation(2 * LATENT * LATENT * LATENT)
+    public void gemmKalmanSize() {
+        Blas.mm(false, false, LATENT, LATENT, LATENT, 1f, small1, 0, small2, 0, 0f, small3, 0);
+    }
+
+    /** A hidden layer forward over 1600 rows: product, bias, tanh. */
+    @Benchmark
+    @OperationsPerInvocation(2 * ROWS * WIDTH * WIDTH)
+    public void denseTanhLayer() {
+        be.denseForward(in, weight, bias, true, out);
+    }
+
+    /** Kalman covariance recursion, 50 steps with a sample each, n_a = n_x = 64. */
+    @Benchmark
+    @OperationsPerInvocation(STEPS * KALMAN_STEP_FLOPS)
+    public void kalmanCovarianceSteps() {
+        be.kalmanCovarianceForward(ldm, masks, tracks, 1);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        be.close();
+        arena.close();
+    }
+}

@@ -140,10 +140,12 @@ public interface Backend extends AutoCloseable {
 
     /**
      * One Adam step (PyTorch semantics, no weight decay) over flat vectors params, grads, m, v [P]:
-     * m and v are the first and second moments, updated in place; step counts from 1.
+     * m and v are the first and second moments, updated in place; step counts from 1. The scalars
+     * are doubles, as PyTorch's are Python floats: coefficients such as 1 - beta2 are formed in
+     * double and rounded once to float32.
      */
-    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                  float eps, int step);
+    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, double lr, double beta1, double beta2,
+                  double eps, int step);
 
     /** x *= alpha (the gradient-norm clip). */
     void scale(Tensor x, float alpha);

@@ -234,8 +234,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                         float eps, int step) {
+    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, double lr, double beta1, double beta2,
+                         double eps, int step) {
         CpuOptimizer.adamStep(params, grads, m, v, lr, beta1, beta2, eps, step);
     }
 

@@ -1,0 +1,90 @@
+package org.mrine.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.mrine.backend.Backend;
+import org.mrine.backend.Backends;
+import org.mrine.data.Dataset;
+import org.mrine.data.Datasets;
+import org.mrine.eval.Folds;
+import org.mrine.eval.ModelChoice;
+import org.mrine.train.Checkpoint;
+import org.mrine.train.ConsoleProgress;
+import org.mrine.train.EpochStats;
+import org.mrine.train.TrainConfig;
+import org.mrine.train.Trainer;
+import org.mrine.train.TrainingDivergedException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code mrine train}: trains models on a dataset, one checkpoint per model. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Trains MRINE (and/or single-scale models) on a dataset and writes <out>/<model>/checkpoint.safetensors",
+                "every training.checkpoint_every epochs and at the end. --resume continues exactly where a checkpoint stopped.",
+                "Exit status: 0 done, 2 bad input, 3 training diverged (non-finite loss; the last good checkpoint is kept)."})
+final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--data", required = true, description = "dataset file (what mrine simulate or an importer wrote)")
+    Path data;
+
+    @Option(names = "--out", required = true, description = "output folder")
+    Path out;
+
+    @Mixin
+    ModelOptions options;
+
+    @Option(names = "--resume", description = "continue from <out>/<model>/checkpoint.safetensors where it exists")
+    boolean resume;
+
+    @Option(names = "--holdout-fold", paramLabel = "K",
+            description = "hold out fold K (1..evaluation.folds, contiguous trials) for the validation loss; default: train on all trials")
+    Integer holdout;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig cfg = options.config();
+        Dataset raw = Datasets.open(data);
+        List<ModelChoice> models = options.models(raw);
+        int[] train, valid;
+        if (holdout == null) {
+            train = new int[raw.trials()];
+            for (int i = 0; i < train.length; i++) train[i] = i;
+            valid = new int[0];
+        } else {
+            int k = cfg.evaluation().folds();
+            if (holdout < 1 || holdout > k) throw new IllegalArgumentException("--holdout-fold must be in 1.." + k + ", got " + holdout);
+            Folds folds = new Folds(raw.trials(), k);
+            train = folds.train(holdout - 1);
+            valid = folds.test(holdout - 1);
+        }
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("config.yaml"), cfg.toYaml());
+        boolean terminal = ConsoleProgress.stdoutIsTerminal();
+        for (ModelChoice m : models) {
+            Path file = out.resolve(m.name()).resolve("checkpoint.safetensors");
+            Files.createDirectories(file.getParent());
+            Checkpoint ck = resume && Files.exists(file) ? Checkpoint.load(file) : null;
+            Trainer.Run run = Trainer.Run.prepare(cfg, raw, train, valid, m.modalities(), ck);
+            try (Backend be = Backends.create(cfg.training().backend())) {
+                Trainer trainer = new Trainer(run, be);
+                System.out.printf(Locale.ROOT, "%s: modalities %s, %d training trials, tau %.4g%n", m.name(), m.modalities(),
+                        train.length, run.tau());
+                if (ck != null) {
+                    trainer.resume(ck, file.toString());
+                    System.out.println(m.name() + ": resumed from " + file + " at epoch " + ck.epoch());
+                }
+                List<EpochStats> h = trainer.fit(file, new ConsoleProgress(System.out, terminal, m.name()));
+                String last = h.isEmpty() ? "no epochs" : String.format(Locale.ROOT, "final loss %.4g", h.get(h.size() - 1).trainTotal());
+                System.out.println(m.name() + ": " + last + "; checkpoint " + file);
+            } catch (TrainingDivergedException e) {
+                System.err.println("mrine: " + m.name() + ": " + e.getMessage());
+                return 3;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,146 @@
+package org.mrine.train;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.mrine.io.FormatException;
+import org.mrine.io.Json;
+import org.mrine.io.SafeTensors;
+import org.mrine.model.ModelConfig;
+import org.mrine.model.MrineModel;
+import org.mrine.model.Parameters;
+import org.mrine.tensor.HostTensor;
+import org.mrine.tensor.Tensor;
+
+/**
+ * Everything needed to use a trained model or to continue its training exactly, as one safetensors
+ * file written atomically (temporary file, fsync, rename: a crash leaves the previous checkpoint).
+ *
+ * <pre>
+ * param.&lt;name&gt;              every parameter under the reference's name (encoder.encoder_s.layers.0.weight, ldm.A, ...)
+ * optim.exp_avg.&lt;name&gt;      Adam's first moment, same layout
+ * optim.exp_avg_sq.&lt;name&gt;   Adam's second moment
+ * metadata  config           the training config, YAML
+ *           epoch            completed epochs
+ *           mrine.checkpoint JSON: modalities, tau, normalization, optimizer step, RNG state, history
+ * </pre>
+ */
+public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modalities, double tau,
+                         Normalization normalization, int optimizerSteps, long rngState, List<EpochStats> history,
+                         Map<String, HostTensor> params, Map<String, HostTensor> expAvg, Map<String, HostTensor> expAvgSq) {
+
+    public static final String META_KEY = "mrine.checkpoint";
+
+    public Checkpoint {
+        modalities = List.copyOf(modalities);
+        history = List.copyOf(history);
+    }
+
+    /** The network this checkpoint's parameters belong to. */
+    public ModelConfig modelConfig() {
+        return config.modelConfig(modalities, tau);
+    }
+
+    /** A snapshot of a live training run. */
+    public static Checkpoint capture(TrainConfig config, int epoch, List<ModalityInfo> modalities, double tau,
+                                     Normalization normalization, MrineModel model, Adam adam, SplitMix64 rng,
+                                     List<EpochStats> history) {
+        return new Checkpoint(config, epoch, modalities, tau, normalization, adam.steps(), rng.state(), history,
+                host(model.params), host(adam.m), host(adam.v));
+    }
+
+    private static Map<String, HostTensor> host(Parameters p) {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (String n : p.names()) out.put(n, p.get(n).toHost());
+        return out;
+    }
+
+    /** Puts parameters, moments and the random stream back; names and shapes must match the model. */
+    public void restore(MrineModel model, Adam adam, SplitMix64 rng, String where) {
+        copyInto(params, model.params, where, "param.");
+        copyInto(expAvg, adam.m, where, "optim.exp_avg.");
+        copyInto(expAvgSq, adam.v, where, "optim.exp_avg_sq.");
+        adam.restoreSteps(optimizerSteps);
+        rng.setState(rngState);
+    }
+
+    /** Only the parameters (to evaluate a trained model). */
+    public void restoreParameters(MrineModel model, String where) {
+        copyInto(params, model.params, where, "param.");
+    }
+
+    private static void copyInto(Map<String, HostTensor> src, Parameters dst, String where, String prefix) {
+        for (String n : dst.names()) {
+            HostTensor h = src.get(n);
+            if (h == null) throw new FormatException(where + ": tensor " + prefix + n + " is missing (the checkpoint is of another model)");
+            Tensor t = dst.get(n);
+            if (!java.util.Arrays.equals(h.shape(), t.shape())) {
+                throw new FormatException(where + ": tensor " + prefix + n + " has shape " + h.shapeString() + ", the model needs " + t.shapeString());
+            }
+            t.copyFrom(h.data());
+        }
+        if (src.size() != dst.names().size()) {
+            throw new FormatException(where + ": " + src.size() + " " + prefix + "* tensors, the model has " + dst.names().size());
+        }
+    }
+
+    public void save(Path file) {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        params.forEach((n, t) -> tensors.put("param." + n, t));
+        expAvg.forEach((n, t) -> tensors.put("optim.exp_avg." + n, t));
+        expAvgSq.forEach((n, t) -> tensors.put("optim.exp_avg_sq." + n, t));
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("version", 1L);
+        meta.put("epoch", (long) epoch);
+        List<Object> mods = new ArrayList<>();
+        for (ModalityInfo m : modalities) mods.add(m.toJson());
+        meta.put("modalities", mods);
+        meta.put("tau", tau);
+        meta.put("normalization", normalization.toJson());
+        Map<String, Object> opt = new LinkedHashMap<>();
+        opt.put("type", "adam");
+        opt.put("step", (long) optimizerSteps);
+        meta.put("optimizer", opt);
+        Map<String, Object> rng = new LinkedHashMap<>();
+        rng.put("algorithm", "splitmix64");
+        rng.put("state", Long.toHexString(rngState));  // hex: a 64-bit value that JSON readers using doubles keep exact
+        meta.put("rng", rng);
+        List<Object> hist = new ArrayList<>();
+        for (EpochStats e : history) hist.add(e.toJson());
+        meta.put("history", hist);
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("config", config.toYaml());
+        metadata.put("epoch", Integer.toString(epoch));
+        metadata.put(META_KEY, Json.write(meta));
+        SafeTensors.write(file, tensors, metadata);
+    }
+
+    public static Checkpoint load(Path file) {
+        String where = file.toString();
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String metaText = c.metadata().get(META_KEY), yaml = c.metadata().get("config");
+        if (metaText == null || yaml == null) {
+            throw new FormatException(where + ": not a mrine checkpoint (metadata '" + META_KEY + "' or 'config' is missing)");
+        }
+        try {
+            TrainConfig config = TrainConfig.parse(yaml, where + " (config)");
+            Map<String, Object> meta = Json.object(Json.parse(metaText), where + ": " + META_KEY);
+            List<ModalityInfo> mods = new ArrayList<>();
+            for (Object o : Json.array(meta.get("modalities"), where + ": modalities")) mods.add(ModalityInfo.fromJson(o, where + ": modality"));
+            Map<String, Object> opt = Json.object(meta.get("optimizer"), where + ": optimizer");
+            Map<String, Object> rng = Json.object(meta.get("rng"), where + ": rng");
+            List<EpochStats> history = new ArrayList<>();
+            for (Object o : Json.array(meta.get("history"), where + ": history")) history.add(EpochStats.fromJson(o, where + ": history[]"));
+            return new Checkpoint(config, Json.integer(meta.get("epoch"), where + ": epoch"), mods,
+                    Json.number(meta.get("tau"), where + ": tau"),
+                    Normalization.fromJson(meta.get("normalization"), where + ": normalization"),
+                    Json.integer(opt.get("step"), where + ": optimizer.step"),
+                    Long.parseUnsignedLong(Json.string(rng.get("state"), where + ": rng.state"), 16), history,
+                    c.withPrefix("param."), c.withPrefix("optim.exp_avg."), c.withPrefix("optim.exp_avg_sq."));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(where + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 package org.mrine.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,6 +73,25 @@ class BlasTest {
                 Blas.cholSolve(n, r, a, 0, b, 0);
                 for (int i = 0; i < n * r; i++) assertEquals(x[i], b.getAtIndex(ValueLayout.JAVA_FLOAT, i), 1e-4, "n=" + n);
             }
+        }
+    }
+
+    @Test
+    void tanhWithinSixUlpAndVectorEqualsScalar() {
+        int n = 200_003;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = arena.allocate(n * 4L, 64);
+            for (int i = 0; i < n; i++) x.setAtIndex(ValueLayout.JAVA_FLOAT, i, -12f + 24f * i / (n - 1));
+            float[] in = x.toArray(ValueLayout.JAVA_FLOAT);
+            Blas.tanh(n, x, 0);
+            double worst = 0;
+            for (int i = 0; i < n; i++) {
+                float got = x.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                double want = Math.tanh(in[i]);
+                worst = Math.max(worst, Math.abs(got - want) / Math.max(Math.abs(want), 1e-30));
+                assertEquals(Blas.tanh(in[i]), got, 0f, "vector and scalar tanh at " + in[i]);
+            }
+            assertTrue(worst < 4e-7, "tanh relative error " + worst);
         }
     }
 }

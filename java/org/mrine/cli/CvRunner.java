@@ -33,15 +33,15 @@ final class CvRunner {
     }
 
     static CvResult run(Dataset raw, TrainConfig cfg, List<ModelChoice> models, int threads, Path out, boolean resume,
-                        String dropModality, double[] dropLevels, boolean plots, String title, Map<String, Object> extra,
-                        PrintStream console) {
+                        String dropModality, double[] dropLevels, boolean dropRetrain, boolean plots, String title,
+                        Map<String, Object> extra, PrintStream console) {
         long start = System.nanoTime();
         int epochs = cfg.training().epochs();
         console.printf("cross-validating %s: %d folds, %d epochs, %d jobs on %d threads%n",
                 models.stream().map(ModelChoice::name).toList(), cfg.evaluation().folds(), epochs,
                 models.size() * cfg.evaluation().folds(), threads);
         CvResult r = CrossValidation.run(raw, new CrossValidation.Options(cfg, models, threads, out.resolve("checkpoints"), resume,
-                dropModality, dropLevels, cfg.training().seed() + 17, new CvLog(console, Math.max(1, epochs / 4))));
+                dropModality, dropLevels, dropRetrain, cfg.training().seed() + 17, new CvLog(console, Math.max(1, epochs / 4))));
         double seconds = (System.nanoTime() - start) / 1e9;
         Report.write(out, title, r, raw, cfg, extra, plots, seconds);
         console.println();

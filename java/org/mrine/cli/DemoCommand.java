@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
  * results folder with metrics, plots and a report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Simulates the stochastic Lorenz benchmark (spikes every 10 ms step, field every 5th), trains MRINE and",
-                "the spikes-only and field-only models with 5-fold cross-validation, and writes metrics.json, PNG plots and",
-                "report.md to the results folder. A few minutes on two cores."})
+        description = {"Simulates the stochastic Lorenz benchmark (spikes every 10 ms step, field every 5th), trains MRINE and "
+                + "the spikes-only and field-only models with 5-fold cross-validation, and writes metrics.json, PNG plots, "
+                + "report.md, the config and the checkpoints to the results folder. A few minutes on two cores.", ""})
 final class DemoCommand implements Callable<Integer> {
 
     /**
@@ -102,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
                 + " --seed " + seed + ")");
         CvResult r;
         try {
-            r = CvRunner.run(data, cfg, models, threads, dir, false, noDropSweep ? null : "s", CvRunner.DEFAULT_DROP_LEVELS, true,
+            r = CvRunner.run(data, cfg, models, threads, dir, false, noDropSweep ? null : "s", CvRunner.DEFAULT_DROP_LEVELS, false, true,
                     "MRINE demo: stochastic Lorenz, field sampled every " + fieldRatio + " steps", extra, System.out);
         } catch (TrainingDivergedException e) {
             System.err.println("mrine: " + e.getMessage());

@@ -14,9 +14,10 @@ import picocli.CommandLine.Option;
 
 /** {@code mrine evaluate}: the paper's cross-validated behavior decoding for each model. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = {"Cross-validates each model (evaluation.folds contiguous blocks of trials): trains on the other folds,",
-                "decodes behavior with OLS from filtered and smoothed latents, scores Pearson CC on the held-out fold.",
-                "Writes <out>/metrics.json, report.md, PNG plots, config.yaml and checkpoints/<model>/fold<k>.safetensors."})
+        description = {"Cross-validates each model (evaluation.folds contiguous blocks of trials): trains on the other folds, "
+                + "decodes behavior with OLS from filtered and smoothed latents, scores Pearson CC on the held-out fold. "
+                + "Writes <out>/metrics.json, report.md, PNG plots, config.yaml and checkpoints/<model>/fold<k>.safetensors.",
+                "Exit status: 0 done, 2 bad input, 3 training diverged.", ""})
 final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, description = "dataset file (what mrine simulate or an importer wrote)")
@@ -43,6 +44,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--drop-levels", defaultValue = "0,0.2,0.4,0.6,0.8", description = "drop probabilities (default: ${DEFAULT-VALUE})")
     String dropLevels;
 
+    @Option(names = "--drop-retrain", description = "train a model per drop level on the dropped data (levels-1 times the cost);"
+            + " default: the fold models infer from dropped data")
+    boolean dropRetrain;
+
     @Option(names = "--no-plots", description = "skip the PNG figures")
     boolean noPlots;
 
@@ -55,7 +60,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("data", data.toString());
         try {
-            CvRunner.run(raw, cfg, options.models(raw), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), !noPlots,
+            CvRunner.run(raw, cfg, options.models(raw), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), dropRetrain, !noPlots,
                     "MRINE evaluation: " + data.getFileName(), extra, System.out);
         } catch (TrainingDivergedException e) {
             System.err.println("mrine: " + e.getMessage());

@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 
 /** {@code mrine simulate}: the stochastic Lorenz benchmark as a dataset file. */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-        description = {"Simulates the stochastic Lorenz benchmark: 20 Poisson spike channels and 20 Gaussian field channels",
-                "driven by a noisy Lorenz system; the behavior is the (z-scored) latent state. Deterministic for a seed."})
+        description = {"Simulates the stochastic Lorenz benchmark: 20 Poisson spike channels and 20 Gaussian field channels "
+                + "driven by a noisy Lorenz system; the behavior is the (z-scored) latent state. Deterministic for a seed.", ""})
 final class SimulateCommand implements Callable<Integer> {
     private static final LorenzOptions D = LorenzOptions.DEFAULTS;
 

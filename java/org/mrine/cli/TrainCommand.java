@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
 
 /** {@code mrine train}: trains models on a dataset, one checkpoint per model. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Trains MRINE (and/or single-scale models) on a dataset and writes <out>/<model>/checkpoint.safetensors",
-                "every training.checkpoint_every epochs and at the end. --resume continues exactly where a checkpoint stopped.",
-                "Exit status: 0 done, 2 bad input, 3 training diverged (non-finite loss; the last good checkpoint is kept)."})
+        description = {"Trains MRINE (and/or single-scale models) on a dataset and writes <out>/<model>/checkpoint.safetensors "
+                + "every training.checkpoint_every epochs and at the end. --resume continues exactly where a checkpoint stopped.",
+                "Exit status: 0 done, 2 bad input, 3 training diverged (non-finite loss; the last good checkpoint is kept).", ""})
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, description = "dataset file (what mrine simulate or an importer wrote)")

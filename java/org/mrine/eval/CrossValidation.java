@@ -38,11 +38,12 @@ public final class CrossValidation {
      * @param checkpointDir where fold checkpoints go ({@code <model>/fold<k>.safetensors}), or null
      * @param resume        continue (or reuse, if complete) fold checkpoints found there
      * @param dropModality  the modality of the drop sweep, or null for none
-     * @param dropLevels    the sweep's drop probabilities (models are not retrained: the sweep tests
-     *                      what time dropout in training buys at inference)
+     * @param dropLevels    the sweep's drop probabilities
+     * @param dropRetrain   train a model per drop level on the dropped data; otherwise the fold's model
+     *                      infers from dropped data (what time dropout in training buys at inference)
      */
     public record Options(TrainConfig config, List<ModelChoice> models, int threads, Path checkpointDir, boolean resume,
-                          String dropModality, double[] dropLevels, long dropSeed, CvListener listener) {
+                          String dropModality, double[] dropLevels, boolean dropRetrain, long dropSeed, CvListener listener) {
     }
 
     public static CvResult run(Dataset raw, Options o) {
@@ -89,7 +90,7 @@ public final class CrossValidation {
             }
             for (List<FoldResult> l : byModel.values()) l.sort(Comparator.comparingInt(FoldResult::fold));
             return new CvResult(o.models(), K, byModel, slow, o.dropModality(),
-                    o.dropModality() == null ? new double[0] : o.dropLevels().clone());
+                    o.dropModality() == null ? new double[0] : o.dropLevels().clone(), o.dropRetrain());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -112,31 +113,11 @@ public final class CrossValidation {
     static FoldResult runFold(Dataset raw, ModelChoice choice, int k, Folds folds, float[] slowMask, Options o) {
         long start = System.nanoTime();
         int[] train = folds.train(k), test = folds.test(k);
-        Path ckFile = o.checkpointDir() == null ? null : o.checkpointDir().resolve(choice.name()).resolve("fold" + (k + 1) + ".safetensors");
-        Checkpoint resume = null;
-        try {
-            if (ckFile != null) {
-                Files.createDirectories(ckFile.getParent());
-                if (o.resume() && Files.exists(ckFile)) resume = Checkpoint.load(ckFile);
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(ckFile + ": " + e.getMessage(), e);
-        }
-        Trainer.Run run = Trainer.Run.prepare(o.config(), raw, train, test, choice.modalities(), resume);
+        String label = choice.name();
         try (Backend be = Backends.create(o.config().training().backend())) {
-            Trainer trainer = new Trainer(run, be);
-            if (resume != null) {
-                trainer.resume(resume, ckFile.toString());
-                o.listener().message(choice.name() + " fold " + (k + 1) + ": resumed at epoch " + resume.epoch() + " from " + ckFile);
-            }
-            trainer.fit(ckFile, new TrainingListener() {
-                @Override
-                public void epochDone(EpochStats stats, int epochs, double secondsLeft) {
-                    o.listener().epochDone(choice.name(), k, stats, epochs, secondsLeft);
-                }
-            });
-            Decoding.Outcome main = Decoding.run(trainer.model(), run.data(), train, test, choice.modalities(),
-                    trainer.batchSize(), slowMask);
+            Trainer trainer = train(raw, choice, k, train, test, checkpoint(o, choice, k, null), label, be, o);
+            Dataset data = trainer.run().data();
+            Decoding.Outcome main = Decoding.run(trainer.model(), data, train, test, choice.modalities(), trainer.batchSize(), slowMask);
             List<Scores> sweep = new ArrayList<>();
             if (o.dropModality() != null) {
                 for (double p : o.dropLevels()) {
@@ -144,13 +125,57 @@ public final class CrossValidation {
                         sweep.add(main.scores());
                         continue;
                     }
-                    Dataset dropped = run.normalization().apply(SampleDrop.apply(raw, o.dropModality(), p, o.dropSeed()));
-                    sweep.add(Decoding.run(trainer.model(), dropped, train, test, choice.modalities(), trainer.batchSize(),
-                            slowMask).scores());
+                    Dataset dropped = SampleDrop.apply(raw, o.dropModality(), p, o.dropSeed());
+                    if (o.dropRetrain()) {
+                        // a model of its own, trained on the dropped data (normalization and tau from it too)
+                        try (Backend be2 = Backends.create(o.config().training().backend())) {
+                            Trainer t = train(dropped, choice, k, train, test, checkpoint(o, choice, k, p),
+                                    label + " [" + o.dropModality() + " drop " + p + "]", be2, o);
+                            sweep.add(Decoding.run(t.model(), t.run().data(), train, test, choice.modalities(), t.batchSize(),
+                                    slowMask).scores());
+                        }
+                    } else {
+                        sweep.add(Decoding.run(trainer.model(), trainer.run().normalization().apply(dropped), train, test,
+                                choice.modalities(), trainer.batchSize(), slowMask).scores());
+                    }
                 }
             }
             return new FoldResult(choice.name(), k, main.scores(), sweep, trainer.history(), test, main.decodedFiltered(),
                     main.decodedSmoothed(), main.test().dim(), main.test().smoothed(), (System.nanoTime() - start) / 1e9);
         }
+    }
+
+    /** checkpoints/&lt;model&gt;/fold&lt;k&gt;.safetensors, or .../drop&lt;p&gt;/fold&lt;k&gt;.safetensors for a retrained sweep level. */
+    private static Path checkpoint(Options o, ModelChoice choice, int k, Double dropLevel) {
+        if (o.checkpointDir() == null) return null;
+        Path d = o.checkpointDir().resolve(choice.name());
+        if (dropLevel != null) d = d.resolve("drop" + dropLevel);
+        return d.resolve("fold" + (k + 1) + ".safetensors");
+    }
+
+    /** Trains (or resumes, or reuses a finished checkpoint) one fold's model. */
+    private static Trainer train(Dataset raw, ModelChoice choice, int k, int[] train, int[] test, Path ckFile, String label,
+                                 Backend be, Options o) {
+        Checkpoint resume = null;
+        if (ckFile != null) {
+            try {
+                Files.createDirectories(ckFile.getParent());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(ckFile + ": " + e.getMessage(), e);
+            }
+            if (o.resume() && Files.exists(ckFile)) resume = Checkpoint.load(ckFile);
+        }
+        Trainer trainer = new Trainer(Trainer.Run.prepare(o.config(), raw, train, test, choice.modalities(), resume), be);
+        if (resume != null) {
+            trainer.resume(resume, ckFile.toString());
+            o.listener().message(label + " fold " + (k + 1) + ": resumed at epoch " + resume.epoch() + " from " + ckFile);
+        }
+        trainer.fit(ckFile, new TrainingListener() {
+            @Override
+            public void epochDone(EpochStats stats, int epochs, double secondsLeft) {
+                o.listener().epochDone(label, k, stats, epochs, secondsLeft);
+            }
+        });
+        return trainer;
     }
 }

@@ -86,7 +86,10 @@ public final class Metrics {
     private static Map<String, Object> dropJson(CvResult r) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("modality", r.dropModality());
-        o.put("note", "models trained once (with time dropout); the modality's samples dropped at random from every trial before inference and decoder fitting");
+        o.put("retrained", r.dropRetrained());
+        o.put("note", r.dropRetrained()
+                ? "a model trained per drop level on data with the modality's samples dropped at random from every trial"
+                : "models trained once (with time dropout); the modality's samples dropped at random from every trial before inference and decoder fitting");
         List<Object> probs = new ArrayList<>();
         for (double p : r.dropLevels()) probs.add(p);
         o.put("probabilities", probs);

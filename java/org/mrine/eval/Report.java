@@ -99,8 +99,10 @@ public final class Report {
         for (String[] f : figures) sb.append("## ").append(f[0]).append("\n\n![").append(f[0]).append("](").append(f[1]).append(")\n\n");
         if (r.dropModality() != null) {
             sb.append("The robustness curve drops each `").append(r.dropModality()).append("` sample at random with the given probability ")
-                    .append("from every trial, then infers the latents and fits the decoder again; the models are not retrained (they were ")
-                    .append("trained with time dropout, which is what makes them robust to missing samples).\n\n");
+                    .append("from every trial").append(r.dropRetrained()
+                            ? " and trains a model per level on that data.\n\n"
+                            : ", then infers the latents and fits the decoder again; the models are not retrained (they were trained "
+                            + "with time dropout, which is what makes them robust to missing samples).\n\n");
         }
         sb.append(String.format(Locale.ROOT, "Wall time: %s.%n", org.mrine.train.ConsoleProgress.clock(seconds)));
         return sb.toString();

@@ -15,6 +15,7 @@ public final class ConsoleProgress implements TrainingListener {
     private final boolean terminal;
     private final String label;
     private double lr;
+    private int epochs;
     private long epochStart;
     private double meanEpochSeconds = Double.NaN;
     private int epochsSeen;
@@ -34,6 +35,7 @@ public final class ConsoleProgress implements TrainingListener {
     @Override
     public void epochStarted(int epoch, int epochs, int batches, double lr) {
         this.lr = lr;
+        this.epochs = epochs;
         this.epochStart = System.nanoTime();
     }
 
@@ -42,9 +44,10 @@ public final class ConsoleProgress implements TrainingListener {
         if (!terminal) return;
         int filled = (int) Math.round((double) BAR * batch / batches);
         double elapsed = (System.nanoTime() - epochStart) / 1e9;
-        double left = elapsed / batch * (batches - batch);
-        out.printf(Locale.ROOT, "\r%s epoch %d [%s%s] %d/%d loss %.4g (model %.4g) lr %.2e %.0f trials/s ETA %s   ",
-                label, epoch, "#".repeat(filled), ".".repeat(BAR - filled), batch, batches, terms.get("total_loss"),
+        double perEpoch = Double.isNaN(meanEpochSeconds) ? elapsed / batch * batches : meanEpochSeconds;
+        double left = elapsed / batch * (batches - batch) + perEpoch * (epochs - epoch);  // the whole run
+        out.printf(Locale.ROOT, "\r%s epoch %d/%d [%s%s] %d/%d loss %.4g (model %.4g) lr %.2e %.0f trials/s ETA %s   ",
+                label, epoch, epochs, "#".repeat(filled), ".".repeat(BAR - filled), batch, batches, terms.get("total_loss"),
                 terms.get("model_loss"), lr, trialsPerSecond, clock(left));
         out.flush();
     }

@@ -88,6 +88,11 @@ public final class Trainer {
         return model;
     }
 
+    /** What this trainer trains on (the normalized data, trials, tau). */
+    public Run run() {
+        return run;
+    }
+
     public int completedEpochs() {
         return epoch;
     }

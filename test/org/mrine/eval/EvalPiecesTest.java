@@ -64,4 +64,11 @@ class EvalPiecesTest {
             }
         }
     }
+
+    @Test
+    void behaviorGapsAreLeftOutOfFittingAndScoring() {
+        float[] y = {1, 2, Float.NaN, 4, 5, 6};
+        assertArrayEquals(new float[] {1, 0, 1}, Decoding.finiteRows(y, 2));
+        assertArrayEquals(new float[] {1, 2, 5, 6}, Decoding.select(y, Decoding.finiteRows(y, 2), 2));
+    }
 }

@@ -96,7 +96,10 @@ public final class Plots {
             if (!vx.isEmpty()) {
                 XYSeries s = c.addSeries("held-out fold", vx, vy);
                 line(s, color(1), 2f);
-                if (vx.size() < 30) s.setMarker(SeriesMarkers.CIRCLE);
+                if (vx.size() < 30) {
+                    s.setMarker(SeriesMarkers.CIRCLE);
+                    s.setMarkerColor(color(1));
+                }
             }
             charts.add(c);
         }
@@ -243,8 +246,10 @@ public final class Plots {
                 e[i] = Double.isNaN(s.get(i).sem()) ? 0 : s.get(i).sem();
             }
             XYSeries series = c.addSeries(m.name(), x, y, e);
-            line(series, color(mi++), 2f);
+            Color col = color(mi++);
+            line(series, col, 2f);
             series.setMarker(SeriesMarkers.CIRCLE);
+            series.setMarkerColor(col);
         }
         String name = "drop_robustness.png";
         save(List.of(c), 1, 1, dir.resolve(name));

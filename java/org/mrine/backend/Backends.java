@@ -1,16 +1,53 @@
 package org.mrine.backend;
 
+import java.io.PrintStream;
 import org.mrine.backend.cpu.CpuBackend;
+import org.mrine.backend.cuda.CudaBackend;
+import org.mrine.backend.cuda.CudaDevice;
 
-/** Picks a backend by name: cpu, or auto (the fastest that loads; the CPU until a GPU backend exists). */
+/**
+ * Picks a backend by name: cpu, cuda, or auto (CUDA when a device and driver are found and the
+ * backend starts, else the CPU, saying why in one line on stderr).
+ */
 public final class Backends {
     private Backends() {
     }
 
     public static Backend create(String name) {
+        return create(name, System.err);
+    }
+
+    /** {@link #create(String)} writing auto's fallback line to {@code log}. */
+    public static Backend create(String name, PrintStream log) {
         return switch (name) {
-            case "cpu", "auto" -> new CpuBackend();
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "', expected cpu or auto");
+            case "cpu" -> new CpuBackend();
+            case "cuda" -> createCuda();
+            case "auto" -> auto(log);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "', expected cpu, cuda or auto");
         };
+    }
+
+    private static Backend createCuda() {
+        CudaDevice.Probe probe = CudaDevice.probe();
+        if (!probe.available()) throw new IllegalStateException("backend cuda: " + probe.reason());
+        try {
+            return new CudaBackend();
+        } catch (LinkageError | RuntimeException e) {
+            throw new IllegalStateException("backend cuda: the device " + probe.name() + " is present but the backend did not start: " + e, e);
+        }
+    }
+
+    private static Backend auto(PrintStream log) {
+        CudaDevice.Probe probe = CudaDevice.probe();
+        if (!probe.available()) {
+            log.println("mrine: backend auto: using cpu (" + probe.reason() + ")");
+            return new CpuBackend();
+        }
+        try {
+            return new CudaBackend();
+        } catch (LinkageError | RuntimeException e) {
+            log.println("mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + e + ")");
+            return new CpuBackend();
+        }
     }
 }

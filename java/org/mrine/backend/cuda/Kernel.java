@@ -1,0 +1,72 @@
+package org.mrine.backend.cuda;
+
+/**
+ * Every kernel the CUDA backend launches: its PTX module ({@code kernels/<module>.ptx}, built from
+ * {@code kernels/<module>.cu}), its name there, and its parameter list, one letter per parameter:
+ * {@code p} pointer (.u64), {@code l} long long (.u64), {@code i} int (.u32/.s32), {@code f} float (.f32),
+ * {@code d} double (.f64). Each launch is checked against the signature, and a test checks the
+ * signatures against the PTX entries, so an argument list that drifts from its kernel fails here,
+ * not on the device.
+ */
+public enum Kernel {
+    SGEMM("dense", "iiiiifpipifpipii", Launch.REDUCE_THREADS),
+    TANH_BACKWARD("dense", "ppl", Launch.REDUCE_THREADS),
+    COLUMN_SUM_ADD("dense", "plipl", Launch.REDUCE_THREADS),
+
+    MASK_ROWS("elementwise", "pplip", Launch.REDUCE_THREADS),
+    COPY_COLUMNS("elementwise", "plipii", Launch.REDUCE_THREADS),
+    SLICE_COLUMNS("elementwise", "pliipi", Launch.REDUCE_THREADS),
+    MULTIPLY("elementwise", "pplp", Launch.REDUCE_THREADS),
+    AXPY("elementwise", "fplp", Launch.REDUCE_THREADS),
+    SCALE("elementwise", "plf", Launch.REDUCE_THREADS),
+    SUM_SQUARES("elementwise", "plp", Launch.REDUCE_THREADS),
+    ADAM_STEP("elementwise", "ppppl fffffff", Launch.REDUCE_THREADS),
+
+    KALMAN_COV_FORWARD("kalman", "piiipppppplip", Launch.MAX_BLOCK_THREADS),
+    KALMAN_COV_BACKWARD("kalman", "piiiipppppppppplip", Launch.MAX_BLOCK_THREADS),
+    KALMAN_MEAN_FORWARD("kalman", "piiippp", Launch.MAX_BLOCK_THREADS),
+    KALMAN_MEAN_BACKWARD("kalman", "piiippp", Launch.MAX_BLOCK_THREADS),
+    KALMAN_MEAN_PARAM_GRAD("kalman", "piiiippp", Launch.REDUCE_THREADS),
+    KALMAN_GAIN_GRAD("kalman", "ppppiii", Launch.REDUCE_THREADS),
+
+    RTS_GAIN("rts", "piipplip", Launch.MAX_BLOCK_THREADS),
+    RTS_SMOOTH_COV("rts", "piiplip", Launch.MAX_BLOCK_THREADS),
+    RTS_COV_BACKWARD_CHAIN("rts", "piiplip", Launch.MAX_BLOCK_THREADS),
+    RTS_COV_BACKWARD("rts", "piippplip", Launch.MAX_BLOCK_THREADS),
+    RTS_MEAN_FORWARD("rts", "pii", Launch.MAX_BLOCK_THREADS),
+    RTS_MEAN_BACKWARD("rts", "pii", Launch.MAX_BLOCK_THREADS),
+    RTS_GAIN_GRAD("rts", "ppppii", Launch.REDUCE_THREADS),
+
+    POISSON_LL("likelihood", "pppiiiifpp", Launch.REDUCE_THREADS),
+    GAUSSIAN_LL("likelihood", "pppiiiifdfpp", Launch.REDUCE_THREADS),
+    POISSON_SMOOTH("likelihood", "ppiifpp", Launch.REDUCE_THREADS),
+    GAUSSIAN_SMOOTH("likelihood", "ppiiffpp", Launch.REDUCE_THREADS),
+    LATENT_SMOOTH("likelihood", "ppiiifppp", Launch.REDUCE_THREADS);
+
+    /** The .cu / .ptx file name without extension. */
+    public final String module;
+    /** Parameter types, one letter each (spaces are ignored). */
+    public final String signature;
+    /**
+     * The largest block it may be launched with: its {@code __launch_bounds__} in the source (the
+     * PTX's .maxntid, checked by a test), which keeps its registers within what such a block may
+     * have. Launches check it.
+     */
+    public final int maxThreads;
+
+    Kernel(String module, String signature, int maxThreads) {
+        this.module = module;
+        this.signature = signature.replace(" ", "");
+        this.maxThreads = maxThreads;
+    }
+
+    /** The kernel's name in its module (extern "C"). */
+    public String symbol() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Modules holding at least one kernel, in declaration order. */
+    public static java.util.List<String> modules() {
+        return java.util.Arrays.stream(values()).map(k -> k.module).distinct().toList();
+    }
+}

@@ -1,0 +1,231 @@
+// Block-level building blocks shared by the kernels: every helper is called by all threads of a
+// 1-D block (any multiple of 32 threads) and says where it synchronizes. Matrices are row-major
+// float with a leading dimension (ld); pointers may be shared or global memory.
+//
+// Shape letters: T steps, X latent size, A embedding size, N channels, R rows.
+#pragma once
+
+#ifndef MRINE_EMU
+#define MRINE_DYNAMIC_SMEM(type, name) extern __shared__ __align__(16) type name[]
+#endif
+
+#define MRINE_FULL_MASK 0xffffffffu
+
+/**
+ * The largest blocks the backend launches (Kernel.maxThreads in Java; CudaPtxFreshnessTest checks
+ * the PTX's .maxntid against it): with the bound the compiler keeps registers within what a block
+ * of that size may have (64 per thread at 1024).
+ */
+#define MRINE_MAX_MATRIX_THREADS 1024
+#define MRINE_REDUCE_THREADS 256
+
+/** Error codes a kernel leaves in the backend's error word (the last writer wins). */
+#define MRINE_ERR_NOT_SPD 1
+#define MRINE_ERR_WORKSPACE 2
+
+/**
+ * A block's work matrices: dynamic shared memory when they fit (useShared), else its own wsFloats
+ * of global scratch (blocks numbered x fastest).
+ */
+__device__ __forceinline__ float* mrine_workspace(float* smem, float* scratch, long long wsFloats, int useShared) {
+    const long long block = ((long long)blockIdx.z * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x;
+    return useShared ? smem : scratch + block * wsFloats;
+}
+
+/** True (in every thread) when the layout ending at end fits the workspace; else sets *err. */
+__device__ __forceinline__ bool mrine_fits(const float* ws, const float* end, long long wsFloats, int* err) {
+    if ((long long)(end - ws) <= wsFloats) return true;
+    if (threadIdx.x == 0) atomicExch(err, MRINE_ERR_WORKSPACE);
+    return false;
+}
+
+/** Leading dimension for an n-column matrix in shared memory: odd, so column walks hit distinct banks. */
+__device__ __forceinline__ int mrine_ld(int n) {
+    return n | 1;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(MRINE_FULL_MASK, v, o);
+    return v;
+}
+
+__device__ __forceinline__ double warp_sum_d(double v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(MRINE_FULL_MASK, v, o);
+    return v;
+}
+
+/**
+ * Sum of v over the block, in double, returned to every thread. Synchronizes (twice); scratch
+ * holds 32 doubles (shared).
+ */
+__device__ double block_sum_d(double v, double* scratch) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    v = warp_sum_d(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    double total = 0;
+    for (int w = 0; w < warps; w++) total += scratch[w];
+    __syncthreads();
+    return total;
+}
+
+/** dst[m,n] = src[m,n] (leading dimensions lds, ldd). No synchronization. */
+__device__ void bcopy(int m, int n, const float* src, int lds, float* dst, int ldd) {
+    for (int e = threadIdx.x; e < m * n; e += blockDim.x) {
+        int i = e / n, j = e - i * n;
+        dst[i * ldd + j] = src[i * lds + j];
+    }
+}
+
+/** dst[n,m] = src[m,n]^T. No synchronization. */
+__device__ void btranspose(int m, int n, const float* src, int lds, float* dst, int ldd) {
+    for (int e = threadIdx.x; e < m * n; e += blockDim.x) {
+        int j = e / m, i = e - j * m;
+        dst[j * ldd + i] = src[i * lds + j];
+    }
+}
+
+/** x[m,n] = 0. No synchronization. */
+__device__ void bzero(int m, int n, float* x, int ld) {
+    for (int e = threadIdx.x; e < m * n; e += blockDim.x) {
+        int i = e / n, j = e - i * n;
+        x[i * ld + j] = 0.f;
+    }
+}
+
+/**
+ * C[m,n] = alpha op(A) op(B) + beta C, op(A) [m,k], op(B) [k,n]; ta: A stored [k,m]; tb: B stored
+ * [n,k]. beta == 0 ignores C's old contents. C must not alias A or B. No synchronization: the
+ * caller synchronizes before reading C, and before overwriting A or B.
+ */
+__device__ void bmm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda,
+                    const float* B, int ldb, float beta, float* C, int ldc) {
+    for (int e = threadIdx.x; e < m * n; e += blockDim.x) {
+        int i = e / n, j = e - i * n;
+        float s = 0.f;
+        if (!ta && !tb) {
+            for (int p = 0; p < k; p++) s = fmaf(A[i * lda + p], B[p * ldb + j], s);
+        } else if (!ta && tb) {
+            for (int p = 0; p < k; p++) s = fmaf(A[i * lda + p], B[j * ldb + p], s);
+        } else if (ta && !tb) {
+            for (int p = 0; p < k; p++) s = fmaf(A[p * lda + i], B[p * ldb + j], s);
+        } else {
+            for (int p = 0; p < k; p++) s = fmaf(A[p * lda + i], B[j * ldb + p], s);
+        }
+        float old = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+        C[i * ldc + j] = alpha * s + old;
+    }
+}
+
+/** P = (P + P^T) / 2 for a square [n,n] matrix (each pair written by one thread). No synchronization. */
+__device__ void bsymmetrize(int n, float* P, int ld) {
+    for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
+        int i = e / n, j = e - i * n;
+        if (j > i) {
+            float v = 0.5f * (P[i * ld + j] + P[j * ld + i]);
+            P[i * ld + j] = v;
+            P[j * ld + i] = v;
+        }
+    }
+}
+
+/** P[i,i] += d[i] for i < n. No synchronization. */
+__device__ void badd_diag(int n, float* P, int ld, const float* d) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) P[i * ld + i] += d[i];
+}
+
+/**
+ * In-place Cholesky factor of a symmetric positive definite [n,n] matrix: the lower triangle becomes
+ * L with P = L L^T, the strict upper triangle is zeroed. Left-looking, one column per round: warps
+ * share the rows, lanes the dot products. tmp holds n floats. On a non-positive pivot the matrix
+ * is filled with NaN and *err set. Synchronizes on entry (so callers may have just written P) and
+ * before returning.
+ */
+__device__ void bcholesky(int n, float* P, int ld, float* tmp, int* err) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    __syncthreads();
+    for (int j = 0; j < n; j++) {
+        // tmp[i] = P[i,j] - sum_{p<j} L[i,p] L[j,p] for rows i >= j
+        for (int i = j + warp; i < n; i += warps) {
+            float s = 0.f;
+            for (int p = lane; p < j; p += 32) s = fmaf(P[i * ld + p], P[j * ld + p], s);
+            s = warp_sum(s);
+            if (lane == 0) tmp[i] = P[i * ld + j] - s;
+        }
+        __syncthreads();
+        float d = tmp[j];
+        if (!(d > 0.f)) {
+            if (threadIdx.x == 0) atomicExch(err, MRINE_ERR_NOT_SPD);
+            for (int e = threadIdx.x; e < n * n; e += blockDim.x) P[(e / n) * ld + e % n] = __int_as_float(0x7fc00000);
+            __syncthreads();
+            return;
+        }
+        float ljj = sqrtf(d);
+        float inv = 1.f / ljj;
+        for (int i = j + threadIdx.x; i < n; i += blockDim.x) {
+            P[i * ld + j] = i == j ? ljj : tmp[i] * inv;
+            if (i > j) P[j * ld + i] = 0.f;
+        }
+        __syncthreads();
+    }
+}
+
+/**
+ * Solves (L L^T) X = B in place: L [n,n] from bcholesky, B [n,nrhs]. Row by row (forward, then
+ * backward substitution); within a row the right-hand sides are spread over the block and each
+ * one's dot product over the solved rows is split over a group of lanes. Synchronizes on entry and
+ * before returning.
+ */
+__device__ void bcholsolve(int n, int nrhs, const float* L, int ldl, float* B, int ldb) {
+    // g lanes per right-hand side (a power of two dividing 32), as many as the block allows
+    int g = 32;
+    while (g > 1 && nrhs * g > (int)blockDim.x) g >>= 1;
+    const int groups = blockDim.x / g, sub = threadIdx.x % g, grp = threadIdx.x / g;
+    __syncthreads();
+    for (int i = 0; i < n; i++) {
+        const float inv = 1.f / L[i * ldl + i];
+        for (int c0 = 0; c0 < nrhs; c0 += groups) {
+            int c = c0 + grp;
+            float s = 0.f;
+            if (c < nrhs) {
+                for (int p = sub; p < i; p += g) s = fmaf(L[i * ldl + p], B[p * ldb + c], s);
+            }
+            for (int o = g >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(MRINE_FULL_MASK, s, o);
+            if (c < nrhs && sub == 0) B[i * ldb + c] = (B[i * ldb + c] - s) * inv;
+        }
+        __syncthreads();
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        const float inv = 1.f / L[i * ldl + i];
+        for (int c0 = 0; c0 < nrhs; c0 += groups) {
+            int c = c0 + grp;
+            float s = 0.f;
+            if (c < nrhs) {
+                for (int p = i + 1 + sub; p < n; p += g) s = fmaf(L[p * ldl + i], B[p * ldb + c], s);
+            }
+            for (int o = g >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(MRINE_FULL_MASK, s, o);
+            if (c < nrhs && sub == 0) B[i * ldb + c] = (B[i * ldb + c] - s) * inv;
+        }
+        __syncthreads();
+    }
+}
+
+/** y[m] = op(M) x: M [m,k] row-major (or stored [k,m] when trans), one warp per output row. No synchronization. */
+__device__ void bmatvec(bool trans, int m, int k, const float* M, int ldm, const float* x, float* y, float alpha, bool accumulate) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    if (!trans) {
+        for (int i = warp; i < m; i += warps) {
+            float s = 0.f;
+            for (int p = lane; p < k; p += 32) s = fmaf(M[i * ldm + p], x[p], s);
+            s = warp_sum(s);
+            if (lane == 0) y[i] = alpha * s + (accumulate ? y[i] : 0.f);
+        }
+    } else {
+        // y[i] = sum_p M[p,i] x[p]: consecutive threads take consecutive columns (coalesced rows)
+        for (int i = threadIdx.x; i < m; i += blockDim.x) {
+            float s = 0.f;
+            for (int p = 0; p < k; p++) s = fmaf(M[p * ldm + i], x[p], s);
+            y[i] = alpha * s + (accumulate ? y[i] : 0.f);
+        }
+    }
+}

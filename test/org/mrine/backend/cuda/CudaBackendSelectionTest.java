@@ -1,0 +1,84 @@
+package org.mrine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.mrine.backend.Backend;
+import org.mrine.backend.Backends;
+
+/** --backend cpu|cuda|auto: auto takes the GPU when there is one, else the CPU with one line saying why. */
+class CudaBackendSelectionTest {
+
+    static String logOf(java.util.function.Consumer<PrintStream> f) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            f.accept(log);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void probeGivesAReasonExactlyWhenThereIsNoDevice() {
+        CudaDevice.Probe p = CudaDevice.probe();
+        assertEquals(p.available(), p.reason().isEmpty(), p.toString());
+        assertEquals(p.available(), p.devices() > 0, p.toString());
+    }
+
+    @Test
+    void autoFallsBackToTheCpuWithOneLineWithoutADevice() {
+        assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
+        String log = logOf(out -> {
+            try (Backend be = Backends.create("auto", out)) {
+                assertEquals("cpu", be.name());
+            }
+        });
+        assertEquals(1, log.lines().count(), log);
+        assertTrue(log.contains("using cpu") && log.contains(CudaDevice.reason()), log);
+    }
+
+    @Test
+    void cudaWithoutADeviceFailsWithTheReason() {
+        assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Backends.create("cuda"));
+        assertTrue(e.getMessage().contains(CudaDevice.reason()), e.getMessage());
+    }
+
+    @Test
+    void autoTakesTheDeviceWhenThereIsOne() {
+        assumeTrue(CudaDevice.available(), () -> "no CUDA device: " + CudaDevice.reason());
+        String log = logOf(out -> {
+            try (Backend be = Backends.create("auto", out)) {
+                assertEquals("cuda", be.name());
+                assertEquals(CudaDevice.probe().name(), ((CudaBackend) be).deviceName());
+            }
+        });
+        assertEquals("", log, "auto says nothing when it gets the GPU");
+    }
+
+    @Test
+    void cpuIsAlwaysTheCpuAndUnknownNamesAreRefused() {
+        String log = logOf(out -> {
+            try (Backend be = Backends.create("cpu", out)) {
+                assertEquals("cpu", be.name());
+            }
+        });
+        assertEquals("", log);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backends.create("gpu"));
+        assertTrue(e.getMessage().contains("cpu, cuda or auto"), e.getMessage());
+    }
+
+    @Test
+    void jcudaClassesAreOnTheClasspath() throws Exception {
+        // the driver-API binding ships with the backend; only driver initialisation needs a GPU
+        assertFalse(Class.forName("jcuda.driver.CUdeviceptr", false, getClass().getClassLoader()).isInterface());
+        assertTrue(getClass().getResource("/kernels/kalman.ptx") != null, "PTX resources are packaged");
+    }
+}

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "mrine", mixinStandardHelpOptions = true, version = "mrine 0.1.0",
         description = "MRINE: multiscale latent dynamics of neural activity, trained and run in Java.",
         subcommands = {LossCommand.class, CheckCommand.class, BenchCommand.class, SimulateCommand.class, TrainCommand.class,
-                EvaluateCommand.class, DemoCommand.class, DistCommand.class})
+                EvaluateCommand.class, DemoCommand.class, DistCommand.class,
+                ImportCommand.class, InspectCommand.class, StreamCommand.class})
 public final class Main implements Runnable {
 
     @Override

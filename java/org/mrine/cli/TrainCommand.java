@@ -11,6 +11,7 @@ import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.eval.Folds;
 import org.mrine.eval.ModelChoice;
+import org.mrine.stream.Readouts;
 import org.mrine.train.Checkpoint;
 import org.mrine.train.ConsoleProgress;
 import org.mrine.train.EpochStats;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
 /** {@code mrine train}: trains models on a dataset, one checkpoint per model. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Trains MRINE (and/or single-scale models) on a dataset and writes <out>/<model>/checkpoint.safetensors "
-                + "every training.checkpoint_every epochs and at the end. --resume continues exactly where a checkpoint stopped.",
+                + "every training.checkpoint_every epochs and at the end, then readout.safetensors (OLS from filtered latents to behavior, "
+                + "for mrine stream). --resume continues exactly where a checkpoint stopped.",
                 "Exit status: 0 done, 2 bad input, 3 training diverged (non-finite loss; the last good checkpoint is kept).", ""})
 final class TrainCommand implements Callable<Integer> {
 
@@ -78,6 +80,9 @@ final class TrainCommand implements Callable<Integer> {
                     System.out.println(m.name() + ": resumed from " + file + " at epoch " + ck.epoch());
                 }
                 List<EpochStats> h = trainer.fit(file, new ConsoleProgress(System.out, terminal, m.name()));
+                // the behavior readout a streaming decoder applies: OLS from filtered latents, on the training trials
+                Path readout = file.resolveSibling("readout.safetensors");
+                Readouts.save(readout, Readouts.fit(trainer.model(), trainer.run().data(), train, m.modalities(), trainer.batchSize()));
                 String last = h.isEmpty() ? "no epochs" : String.format(Locale.ROOT, "final loss %.4g", h.get(h.size() - 1).trainTotal());
                 System.out.println(m.name() + ": " + last + "; checkpoint " + file);
             } catch (TrainingDivergedException e) {

@@ -8,32 +8,34 @@ import org.mrine.tensor.Workspace;
 
 /**
  * The covariance side of one streaming Kalman filter. P_pred evolves by a deterministic map of
- * (P_pred, sample present?) that never looks at the data, so once P_pred has converged onto its
- * orbit (for a periodic availability pattern, one P per phase) its future is known: each state
- * becomes a node, each (node, present?) an edge holding the one-step track (gain K, P_filt, next
- * P_pred), and following edges costs no covariance arithmetic at all. Any step whose edge does
- * not exist yet (the transient, or a break in the pattern such as a missing sample) runs the full
- * update; its result becomes a node only once it recurs, i.e. equals (within {@code tolerance},
- * relative Frobenius) a state seen in the last {@code window} steps or an existing node.
- * All memory is allocated at construction.
+ * (P_pred, sample present?) that never looks at the data. Each state met becomes a node and each
+ * (node, present?) an edge holding the one-step track (gain K, P_filt, next P_pred), computed once:
+ * afterwards following the edge costs no covariance arithmetic. The start state Sigma_0 is the
+ * root, so the transient after every {@link #reset} is replayed from the graph too, and a
+ * periodic availability pattern converges onto a cycle of nodes (one per phase).
+ *
+ * <p>A new state within {@code tolerance} (relative Frobenius norm) of a known node is merged
+ * with it: this is where the shortcut approximates, and it is what closes the cycle once the
+ * recursion has converged. When the node budget is spent (an aperiodic pattern), steps off the
+ * graph run the full update and rejoin it only at a state that recurs: equal within tolerance to
+ * a node or to one of the last {@code window} states. Memory grows with the nodes met and stops
+ * at the budget; nothing is allocated once the walk stays on the graph.
  */
 final class GainGraph {
     private final Backend be;
+    private final Workspace ws;
     private final LdmParams stepParams;   // the model's A, C, Q, R; sigma0 = the P_pred to update
-    private final int nx;
+    private final int nx, na;
     private final double tolerance;
     private final boolean enabled;
-    // nodes: state P_pred, and per sample bit the edge track and its target node
     private final Tensor[] nodeState;
     private final CovarianceTrack[][] edge;
     private final Tensor[][] edgeNext;     // views of each edge's prior[1]: the state it leads to
     private final int[][] target;
     private int nodes;
-    // recent states of full updates, for recurrence
     private final Tensor[] recent;
     private int recentCount, recentHead;
-    // the full update's own track and current state when not on a node
-    private final CovarianceTrack work;
+    private final CovarianceTrack work;    // full updates off the graph
     private final Tensor workNext;
     private final Tensor workState;
     private final Tensor[] maskOf = new Tensor[2];
@@ -45,39 +47,35 @@ final class GainGraph {
 
     GainGraph(Backend be, Workspace ws, LdmParams model, boolean enabled, int capacity, int window, double tolerance) {
         this.be = be;
+        this.ws = ws;
         this.modelParams = model;
         this.nx = model.latentDim();
+        this.na = model.embeddingDim();
         this.enabled = enabled;
         this.tolerance = tolerance;
-        int na = model.embeddingDim();
         workState = ws.zeros(nx, nx);
         stepParams = new LdmParams(model.a(), model.c(), model.qLogDiag(), model.rLogDiag(), model.x0(), workState);
         work = new CovarianceTrack(ws, 1, nx, na, false);
         workNext = next(work);
-        nodeState = new Tensor[enabled ? capacity : 0];
-        edge = new CovarianceTrack[nodeState.length][2];
-        edgeNext = new Tensor[nodeState.length][2];
-        target = new int[nodeState.length][2];
-        for (int n = 0; n < nodeState.length; n++) {
-            nodeState[n] = ws.zeros(nx, nx);
-            for (int b = 0; b < 2; b++) {
-                edge[n][b] = new CovarianceTrack(ws, 1, nx, na, false);
-                edgeNext[n][b] = next(edge[n][b]);
-            }
-        }
+        int cap = enabled ? capacity : 0;
+        nodeState = new Tensor[cap];
+        edge = new CovarianceTrack[cap][2];
+        edgeNext = new Tensor[cap][2];
+        target = new int[cap][2];
         recent = new Tensor[enabled ? window : 0];
         for (int i = 0; i < recent.length; i++) recent[i] = ws.zeros(nx, nx);
         for (int b = 0; b < 2; b++) {
             maskOf[b] = ws.zeros(1);
             maskOf[b].fill(b);
         }
+        if (enabled) addNode(model.sigma0());
         reset();
     }
 
-    /** Back to P_pred = Sigma_0 (nodes stay: they depend only on the parameters). */
+    /** Back to P_pred = Sigma_0, the root. */
     void reset() {
         workState.copyFrom(modelParams.sigma0());
-        current = -1;
+        current = enabled ? 0 : -1;
         recentCount = 0;
         recentHead = 0;
     }
@@ -95,12 +93,15 @@ final class GainGraph {
                 current = target[current][b];
                 return tr;
             }
-            // a new edge from a known state: compute it once, keep it
+            if (edge[current][b] == null) {
+                edge[current][b] = new CovarianceTrack(ws, 1, nx, na, false);
+                edgeNext[current][b] = next(edge[current][b]);
+            }
             CovarianceTrack tr = edge[current][b];
             Tensor nextState = edgeNext[current][b];
             fullUpdate(nodeState[current], b, tr);
-            int next = findOrAdd(nextState, recurred(nextState));
-            remember(nextState);
+            int next = find(nextState);
+            if (next < 0 && nodes < nodeState.length) next = addNode(nextState);
             target[current][b] = next;
             current = next;
             if (next < 0) workState.copyFrom(nextState);
@@ -108,7 +109,8 @@ final class GainGraph {
         }
         fullUpdate(workState, b, work);
         if (enabled) {
-            current = findOrAdd(workNext, recurred(workNext));
+            current = find(workNext);
+            if (current < 0 && recurred(workNext) && nodes < nodeState.length) current = addNode(workNext);
             remember(workNext);
         }
         if (current < 0) workState.copyFrom(workNext);
@@ -127,30 +129,33 @@ final class GainGraph {
         be.kalmanCovarianceForward(stepParams, maskBox, trackBox, 1);
     }
 
-    /** The node whose state is within tolerance of next, else a new node when asked and room is left, else -1. */
-    private int findOrAdd(Tensor next, boolean add) {
-        if (!enabled) return -1;
-        for (int n = 0; n < nodes; n++) {
-            if (close(next, nodeState[n])) return n;
-        }
-        if (!add || nodes == nodeState.length) return -1;
+    private int addNode(Tensor state) {
         int n = nodes++;
-        nodeState[n].copyFrom(next);
+        nodeState[n] = ws.zeros(nx, nx);
+        nodeState[n].copyFrom(state);
         target[n][0] = -1;
         target[n][1] = -1;
         return n;
     }
 
-    private boolean recurred(Tensor next) {
+    /** The node within tolerance of state, or -1. */
+    private int find(Tensor state) {
+        for (int n = 0; n < nodes; n++) {
+            if (close(state, nodeState[n])) return n;
+        }
+        return -1;
+    }
+
+    private boolean recurred(Tensor state) {
         for (int i = 0; i < recentCount; i++) {
-            if (close(next, recent[i])) return true;
+            if (close(state, recent[i])) return true;
         }
         return false;
     }
 
-    private void remember(Tensor next) {
+    private void remember(Tensor state) {
         if (recent.length == 0) return;
-        recent[recentHead].copyFrom(next);
+        recent[recentHead].copyFrom(state);
         recentHead = (recentHead + 1) % recent.length;
         recentCount = Math.min(recentCount + 1, recent.length);
     }

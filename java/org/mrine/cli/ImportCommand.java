@@ -14,10 +14,10 @@ import picocli.CommandLine.Option;
 
 /** {@code mrine import}: a recording (NWB, NPZ, CSV, MATLAB) to a dataset file on one time grid. */
 @Command(name = "import", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Reads a recording, bins spikes into counts and places every series on one time grid of --bin-ms",
-                "(a slower or gappy series gets a mask, never interpolated values), cuts trials, and writes a dataset",
-                "(.safetensors, atomically) that train, evaluate and stream read. Exit status 2: bad input (the message",
-                "names the file, the path or variable, and what was expected)."})
+        description = "Reads a recording, bins spikes into counts and places every series on one time grid of --bin-ms"
+                + " (a slower or gappy series gets a mask, never interpolated values), cuts trials, and writes a "
+                + "dataset (.safetensors, atomically) that train, evaluate and stream read. Exit status 2: bad "
+                + "input (the message names the file, the path or variable, and what was expected).")
 final class ImportCommand implements Callable<Integer> {
 
     static final class Input {
@@ -37,15 +37,16 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "PATH", description = "dataset file to write (.safetensors)")
     Path out;
 
-    @Option(names = "--bin-ms", paramLabel = "B", description = {"bin width of the time grid, ms (default: 10; for .mat/.npz/CSV rows",
-            "without timestamps: the rows are bins of B ms unless --sample-ms says otherwise)"})
+    @Option(names = "--bin-ms", paramLabel = "B", description = "bin width of the time grid, ms (default: 10; for .mat/.npz/CSV rows without timestamps: the "
+            + "rows are bins of B ms unless --sample-ms says otherwise)")
     Double binMs;
 
-    @Option(names = "--sample-ms", paramLabel = "S", description = "spacing of the rows of .mat/.npz/CSV files without timestamps, ms (default: --bin-ms or a bin_ms/dt variable)")
+    @Option(names = "--sample-ms", paramLabel = "S", description = "spacing of the rows of .mat/.npz/CSV files without timestamps, ms (default: --bin-ms or a "
+            + "bin_ms/dt variable)")
     Double sampleMs;
 
-    @Option(names = "--trial-ms", paramLabel = "W", description = {"trial length, ms: from each trial start (trials table), or consecutive",
-            "windows (default: the longest trial; without trials one trial up to 1000 bins, else 10 s windows)"})
+    @Option(names = "--trial-ms", paramLabel = "W", description = "trial length, ms: from each trial start (trials table), or consecutive windows (default: the "
+            + "longest trial; without trials one trial up to 1000 bins, else 10 s windows)")
     Double trialMs;
 
     @Option(names = "--ignore-trials", description = "cut consecutive --trial-ms windows even when the file has a trials table")
@@ -57,16 +58,16 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--trials-var", paramLabel = "VAR", description = ".mat/.npz: K×2 variable of trial start and stop times")
     String trialsVar;
 
-    @Option(names = "--spikes", paramLabel = "X", description = {"NWB units table path, .mat/.npz count matrix, CSV column pattern",
-            "(default: /units; spikes/counts; unit_*); 'none' for no spikes"})
+    @Option(names = "--spikes", paramLabel = "X", description = "NWB units table path, .mat/.npz count matrix, CSV column pattern (default: /units; "
+            + "spikes/counts; unit_*); 'none' for no spikes")
     String spikes;
 
-    @Option(names = "--field", paramLabel = "X", description = {"a neural series as a modality (repeatable): NWB TimeSeries path, variable, or",
-            "column pattern; add :poisson for counts (default: LFP and calcium series; lfp/calcium variables)"})
+    @Option(names = "--field", paramLabel = "X", description = "a neural series as a modality (repeatable): NWB TimeSeries path, variable, or column pattern; "
+            + "add :poisson for counts (default: LFP and calcium series; lfp/calcium variables)")
     List<String> fields = new ArrayList<>();
 
-    @Option(names = "--behavior", paramLabel = "X", description = {"a behavior series (repeatable): NWB path, variable, or column pattern",
-            "(default: SpatialSeries and behavior modules; vel/velocity/behavior/pos; the remaining CSV columns)"})
+    @Option(names = "--behavior", paramLabel = "X", description = "a behavior series (repeatable): NWB path, variable, or column pattern (default: SpatialSeries "
+            + "and behavior modules; vel/velocity/behavior/pos; the remaining CSV columns)")
     List<String> behavior = new ArrayList<>();
 
     @Option(names = "--velocity", description = "also derive velocity from each behavior series (d/dt of the raw samples)")

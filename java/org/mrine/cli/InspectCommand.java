@@ -9,8 +9,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code mrine inspect FILE...}: what a recording or dataset holds, before training on it. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Shows what a file holds: series, rates, channel counts, durations, trials, and what mrine import",
-                "would make of it. Reads .nwb, .npz, .npy, .mat, .csv and .safetensors (mrine datasets and other tensors)."})
+        description = {"Shows what a file holds: series, rates, channel counts, durations, trials, and what mrine import "
+                + "would make of it. Reads .nwb, .npz, .npy, .mat, .csv and .safetensors (mrine datasets and other tensors)."})
 final class InspectCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "files to describe")

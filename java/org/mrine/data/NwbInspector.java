@@ -83,7 +83,7 @@ final class NwbInspector {
         double dur = last - first;
         out.append("  spikes per unit: min ").append(sorted[0]).append(", median ").append(sorted[sorted.length / 2])
                 .append(", max ").append(sorted[sorted.length - 1]);
-        if (dur > 0) out.append(" (mean rate ").append(Text.num(st.totalSpikes() / (double) st.units() / dur)).append(" Hz per unit)");
+        if (dur > 0) out.append(" (mean rate ").append(Text.short4(st.totalSpikes() / (double) st.units() / dur)).append(" Hz per unit)");
         out.append('\n');
         out.append("  columns: ").append(String.join(", ", t.columns())).append('\n');
         Group g = h.group(t.path(), "a units table");

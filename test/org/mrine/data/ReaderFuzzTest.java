@@ -147,7 +147,6 @@ class ReaderFuzzTest {
         d.save(seedFile);
         List<byte[]> seeds = List.of(Files.readAllBytes(seedFile));
         Path file = dir.resolve("fuzz.safetensors");
-        long t0 = System.nanoTime();
         int accepted = fuzz("safetensors", seeds, 2000, SEED + 2, b -> {
             Files.write(file, b);
             SafeTensors.read(file);
@@ -157,6 +156,5 @@ class ReaderFuzzTest {
             Files.write(file, b);
             Dataset.load(file);
         });
-        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "safetensors fuzz took too long");
     }
 }

@@ -108,10 +108,8 @@ class ReaderFuzzTest {
 
     @Test
     void npyReader() {
-        long t0 = System.nanoTime();
         int accepted = fuzz("npy", npySeeds(), 3000, SEED, b -> NpyReader.read(new ByteArrayInputStream(b), "x", "fuzz.npy"));
         assertTrue(accepted > 0 && accepted < 3000, "accepted " + accepted);
-        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "npy fuzz took too long");
     }
 
     @Test
@@ -127,13 +125,11 @@ class ReaderFuzzTest {
         }
         seeds.add(Files.readAllBytes(TestFiles.resource("numpy_recording.npz")));
         Path file = dir.resolve("fuzz.npz");
-        long t0 = System.nanoTime();
         int accepted = fuzz("npz", seeds, 1500, SEED + 1, b -> {
             Files.write(file, b);
             NpzReader.readAll(file);
         });
         assertTrue(accepted < 1500, "accepted " + accepted);
-        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "npz fuzz took too long");
     }
 
     @Test

@@ -19,10 +19,11 @@ mvn -q -B -Dmrine.build.dir="$BUILD" -DskipTests test-compile \
 mvn -q -B -Dmrine.build.dir="$BUILD" dependency:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:6.1.3 -DoutputDirectory="$BUILD/gpu-tools" >&2
 
-rm -rf "$DEVRT/lib" "$DEVRT/shared" "$DEVRT"/*.jar
+rm -rf "$DEVRT/lib" "$DEVRT/shared" "$DEVRT/classes" "$DEVRT/test-classes" "$DEVRT"/*.jar
 mkdir -p "$DEVRT/lib" "$DEVRT/shared/fixtures"
-jar cf "$DEVRT/mrine-classes.jar" -C "$BUILD/classes" .
-jar cf "$DEVRT/mrine-test-classes.jar" -C "$BUILD/test-classes" .
+# directories, not jars: the packed runtime has no zip file system, which JUnit needs to scan a jar
+cp -r "$BUILD/classes" "$DEVRT/classes"
+cp -r "$BUILD/test-classes" "$DEVRT/test-classes"
 cp "$BUILD/gpu-tools/junit-platform-console-standalone-6.1.3.jar" "$DEVRT/junit-platform-console-standalone.jar"
 for j in "$BUILD"/gpu-lib/*.jar; do
     case "$(basename "$j")" in

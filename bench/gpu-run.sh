@@ -20,7 +20,7 @@ export PATH=/tmp/jre/bin:$PATH
     echo "--- java:"; java -version 2>&1
 } > "$OUT/device-info.txt" 2>&1
 
-CP=".devrt/mrine-classes.jar:.devrt/mrine-test-classes.jar:$(ls .devrt/lib/*.jar | tr '\n' ':')"
+CP=".devrt/classes:.devrt/test-classes:$(ls .devrt/lib/*.jar | tr '\n' ':')"
 FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g)
 REPORTS=$(mktemp -d)
 java "${FLAGS[@]}" -Dmrine.shared=.devrt/shared -Dmrine.cuda.emulation=false \

@@ -14,9 +14,11 @@
 /**
  * The largest blocks the backend launches (Kernel.maxThreads in Java; CudaPtxFreshnessTest checks
  * the PTX's .maxntid against it): with the bound the compiler keeps registers within what a block
- * of that size may have (64 per thread at 1024).
+ * of that size may have (128 per thread at 512, 64 at 1024). Covariance kernels: 512 (their 4x4
+ * register tiles need the registers); per-trial mean kernels: 1024; the rest: 256.
  */
-#define MRINE_MAX_MATRIX_THREADS 1024
+#define MRINE_MATRIX_THREADS 512
+#define MRINE_TRIAL_THREADS 1024
 #define MRINE_REDUCE_THREADS 256
 
 /** Error codes a kernel leaves in the backend's error word (the last writer wins). */
@@ -97,23 +99,57 @@ __device__ void bzero(int m, int n, float* x, int ld) {
  * C[m,n] = alpha op(A) op(B) + beta C, op(A) [m,k], op(B) [k,n]; ta: A stored [k,m]; tb: B stored
  * [n,k]. beta == 0 ignores C's old contents. C must not alias A or B. No synchronization: the
  * caller synchronizes before reading C, and before overwriting A or B.
+ *
+ * Register-blocked: thread (ty, tx) of a ceil(m/4) x ceil(n/4) grid owns the 4 x 4 outputs at rows
+ * ty + sm r and columns tx + sn c, so each k step loads 8 operands for 16 FMAs; the strided
+ * ownership keeps a warp's loads on consecutive (or broadcast) shared-memory words. Each output is
+ * one dot product summed in k order.
  */
-__device__ void bmm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda,
+__device__ __forceinline__ void bmm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda,
                     const float* B, int ldb, float beta, float* C, int ldc) {
-    for (int e = threadIdx.x; e < m * n; e += blockDim.x) {
-        int i = e / n, j = e - i * n;
-        float s = 0.f;
-        if (!ta && !tb) {
-            for (int p = 0; p < k; p++) s = fmaf(A[i * lda + p], B[p * ldb + j], s);
-        } else if (!ta && tb) {
-            for (int p = 0; p < k; p++) s = fmaf(A[i * lda + p], B[j * ldb + p], s);
-        } else if (ta && !tb) {
-            for (int p = 0; p < k; p++) s = fmaf(A[p * lda + i], B[p * ldb + j], s);
-        } else {
-            for (int p = 0; p < k; p++) s = fmaf(A[p * lda + i], B[j * ldb + p], s);
+    const int sm = (m + 3) >> 2, sn = (n + 3) >> 2;
+    for (int e = threadIdx.x; e < sm * sn; e += blockDim.x) {
+        const int ty = e / sn, tx = e - ty * sn;
+        int row[4], col[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            row[r] = ty + sm * r;
+            col[r] = tx + sn * r;
         }
-        float old = beta == 0.f ? 0.f : beta * C[i * ldc + j];
-        C[i * ldc + j] = alpha * s + old;
+        // out-of-range rows and columns read row/column 0 (always there) and are not written
+        int ra[4], cb[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            ra[r] = row[r] < m ? row[r] : 0;
+            cb[r] = col[r] < n ? col[r] : 0;
+        }
+        float acc[4][4];
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[r][c] = 0.f;
+        for (int p = 0; p < k; p++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) a[r] = ta ? A[p * lda + ra[r]] : A[ra[r] * lda + p];
+#pragma unroll
+            for (int c = 0; c < 4; c++) b[c] = tb ? B[cb[c] * ldb + p] : B[p * ldb + cb[c]];
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int c = 0; c < 4; c++) acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            if (row[r] >= m) continue;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                if (col[c] >= n) continue;
+                float* out = C + row[r] * ldc + col[c];
+                const float old = beta == 0.f ? 0.f : beta * *out;
+                *out = alpha * acc[r][c] + old;
+            }
+        }
     }
 }
 

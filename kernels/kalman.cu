@@ -20,7 +20,7 @@
  * qLog [X], rLog [A], sigma0 [X,X].
  * Workspace floats: 5 X ldX + 3 A ldX + A ldA + X + A + max(X,A), ld = (n | 1).
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_cov_forward(const unsigned long long* __restrict__ tracks, int T, int X, int A,
+extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov_forward(const unsigned long long* __restrict__ tracks, int T, int X, int A,
                                               const float* __restrict__ Am, const float* __restrict__ Cm,
                                               const float* __restrict__ qLog, const float* __restrict__ rLog,
                                               const float* __restrict__ sigma0, float* scratch, long long wsFloats,
@@ -110,7 +110,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_co
  * (atomically: blocks share them) through per-block accumulators at acc + blockIdx.x * (X X + A X).
  * Workspace floats: 5 X ldX + 2 A ldX + 2 max(X,A) ldX + X ldA + 2 A ldA + 2 X + 2 A.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_cov_backward(const unsigned long long* __restrict__ tracks, int T, int X, int A, int stored,
+extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov_backward(const unsigned long long* __restrict__ tracks, int T, int X, int A, int stored,
                                                const float* __restrict__ Am, const float* __restrict__ Cm,
                                                const float* __restrict__ qLog, const float* __restrict__ rLog,
                                                float* gA, float* gC, float* gQ, float* gR, float* acc,
@@ -229,7 +229,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_co
  * Filtered means of count trials (one block each). trials[5*b ..]: obs [T,A], mask [T],
  * filt [T,X], pred [T,X], gain [T,X,A] (the trial's track). Shared memory: 2 X + A floats.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_mean_forward(const unsigned long long* __restrict__ trials, int T, int X, int A,
+extern "C" __global__ void __launch_bounds__(MRINE_TRIAL_THREADS) kalman_mean_forward(const unsigned long long* __restrict__ trials, int T, int X, int A,
                                                const float* __restrict__ Am, const float* __restrict__ Cm,
                                                const float* __restrict__ x0) {
     MRINE_DYNAMIC_SMEM(float, smem);
@@ -288,7 +288,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_me
  * steps of outer products of what this leaves, follow in kalman_mean_param_grad and kalman_gain_grad.
  * Shared memory: 2 X + A floats.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) kalman_mean_backward(const unsigned long long* __restrict__ trials, int T, int X, int A,
+extern "C" __global__ void __launch_bounds__(MRINE_TRIAL_THREADS) kalman_mean_backward(const unsigned long long* __restrict__ trials, int T, int X, int A,
                                                 const float* __restrict__ Am, const float* __restrict__ Cm,
                                                 const float* __restrict__ x0) {
     MRINE_DYNAMIC_SMEM(float, smem);

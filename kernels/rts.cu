@@ -16,7 +16,7 @@
  * prior[t+1] into cholNext[t] and solves J_t^T = P_pred_{t+1}^-1 A P_filt_t.
  * tracks[4*b ..]: prior, filt, J, cholNext. Workspace floats: 3 X ldX + X.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_gain(const unsigned long long* __restrict__ tracks, int T, int X,
+extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_gain(const unsigned long long* __restrict__ tracks, int T, int X,
                                     const float* __restrict__ Am, float* scratch, long long wsFloats, int useShared,
                                     int* err) {
     MRINE_DYNAMIC_SMEM(float, smem);
@@ -50,7 +50,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_gain(
  * Smoothed covariances, one block per track, backwards in time. tracks[4*b ..]: prior, filt, J, smooth.
  * Workspace floats: 4 X ldX.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_smooth_cov(const unsigned long long* __restrict__ tracks, int T, int X,
+extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_smooth_cov(const unsigned long long* __restrict__ tracks, int T, int X,
                                           float* scratch, long long wsFloats, int useShared, int* err) {
     MRINE_DYNAMIC_SMEM(float, smem);
     const unsigned long long* d = tracks + 4 * (size_t)blockIdx.x;
@@ -93,7 +93,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_smoot
  * dNextPrior[t] -= J_t^T G_t J_t; at the end dFilt[T-1] += dSmooth[T-1].
  * tracks[4*b ..]: J, dSmooth, dNextPrior, dFilt. Workspace floats: 4 X ldX.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_cov_backward_chain(const unsigned long long* __restrict__ tracks, int T, int X,
+extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_backward_chain(const unsigned long long* __restrict__ tracks, int T, int X,
                                                   float* scratch, long long wsFloats, int useShared, int* err) {
     MRINE_DYNAMIC_SMEM(float, smem);
     const unsigned long long* d = tracks + 4 * (size_t)blockIdx.x;
@@ -146,7 +146,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_cov_b
  * tracks[9*b ..]: prior, filt, smooth, J, cholNext, dSmooth, dJ, dFilt, dNextPrior.
  * Workspace floats: 8 X ldX.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_cov_backward(const unsigned long long* __restrict__ tracks, int T, int X,
+extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_backward(const unsigned long long* __restrict__ tracks, int T, int X,
                                             const float* __restrict__ Am, float* gA, float* scratch, long long wsFloats,
                                             int useShared, int* err) {
     MRINE_DYNAMIC_SMEM(float, smem);
@@ -216,7 +216,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_cov_b
  * Smoothed means of count trials (one block each), backwards in time. trials[4*b ..]: filt, pred,
  * smooth [T,X], J [T,X,X] (the trial's track). Shared memory: 2 X floats.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_mean_forward(const unsigned long long* __restrict__ trials, int T, int X) {
+extern "C" __global__ void __launch_bounds__(MRINE_TRIAL_THREADS) rts_mean_forward(const unsigned long long* __restrict__ trials, int T, int X) {
     MRINE_DYNAMIC_SMEM(float, smem);
     const unsigned long long* d = trials + 4 * (size_t)blockIdx.x;
     const float* filt = (const float*)d[0];
@@ -257,7 +257,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_mean_
  * dFilt[T-1] += dSmooth[T-1]. The gain gradient follows in rts_gain_grad.
  * trials[7*b ..]: filt, pred, smooth, dSmooth, dFilt, dPred, J. Shared memory: X floats.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_MAX_MATRIX_THREADS) rts_mean_backward(const unsigned long long* __restrict__ trials, int T, int X) {
+extern "C" __global__ void __launch_bounds__(MRINE_TRIAL_THREADS) rts_mean_backward(const unsigned long long* __restrict__ trials, int T, int X) {
     MRINE_DYNAMIC_SMEM(float, smem);
     const unsigned long long* d = trials + 7 * (size_t)blockIdx.x;
     float* dSmooth = (float*)d[3];

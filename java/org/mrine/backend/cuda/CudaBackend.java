@@ -36,18 +36,19 @@ import org.mrine.tensor.Workspace;
 public final class CudaBackend implements Backend {
 
     /**
-     * @param maxMatrixThreads threads per block of the covariance kernels (at most 1024)
+     * @param maxMatrixThreads threads per block of the covariance kernels (at most 512)
      * @param meanThreads      threads per block of the per-trial mean kernels
      * @param scratchBudgetBytes global scratch the step-parallel smoother kernels may use when their
      *                           workspaces do not fit in shared memory
      */
     public record Options(int maxMatrixThreads, int meanThreads, long scratchBudgetBytes) {
-        public static final Options DEFAULT = new Options(1024, 256, 1L << 30);
+        public static final Options DEFAULT = new Options(Launch.MATRIX_THREADS, 256, 1L << 30);
 
         public Options {
-            if (maxMatrixThreads < 32 || maxMatrixThreads > Launch.MAX_BLOCK_THREADS || maxMatrixThreads % 32 != 0
-                    || meanThreads < 32 || meanThreads > Launch.MAX_BLOCK_THREADS || meanThreads % 32 != 0) {
-                throw new IllegalArgumentException("block sizes must be multiples of 32 in [32, 1024]: " + maxMatrixThreads + ", " + meanThreads);
+            if (maxMatrixThreads < 32 || maxMatrixThreads > Launch.MATRIX_THREADS || maxMatrixThreads % 32 != 0
+                    || meanThreads < 32 || meanThreads > Launch.TRIAL_THREADS || meanThreads % 32 != 0) {
+                throw new IllegalArgumentException("block sizes must be multiples of 32, at most " + Launch.MATRIX_THREADS
+                        + " (matrix) and " + Launch.TRIAL_THREADS + " (mean): " + maxMatrixThreads + ", " + meanThreads);
             }
         }
     }

@@ -19,6 +19,10 @@ public final class Launch {
     public static final int REDUCE_THREADS = 256;
     /** CUDA's limit on threads per block. */
     public static final int MAX_BLOCK_THREADS = 1024;
+    /** The covariance kernels' launch bound (MRINE_MATRIX_THREADS): 128 registers per thread for their 4x4 tiles. */
+    public static final int MATRIX_THREADS = 512;
+    /** The per-trial mean kernels' launch bound (MRINE_TRIAL_THREADS). */
+    public static final int TRIAL_THREADS = 1024;
 
     private Launch() {
     }
@@ -72,14 +76,13 @@ public final class Launch {
     }
 
     /**
-     * Threads for a block that works on X x X and A x X matrices: about four entries per thread,
-     * a whole number of warps, at most {@code max}.
+     * Threads for a block that works on X x X and A x X matrices: one per 4 x 4 output tile of the
+     * largest product (bmm's register blocking), a whole number of warps, at most {@code max}.
      */
     public static int matrixThreads(int x, int a, int max) {
-        int d = Math.max(x, a);
-        int want = (int) ceilDiv((long) d * d, 4);
-        int warps = (int) ceilDiv(want, 32);
-        return Math.max(32, Math.min(max - max % 32, warps * 32));
+        long tiles = ceilDiv(Math.max(x, a), 4);
+        int warps = (int) ceilDiv(tiles * tiles, 32);
+        return (int) Math.max(32, Math.min(max - max % 32, warps * 32L));
     }
 
     /** Floats of kalman_cov_forward's workspace: 5 X ldX + 3 A ldX + A ldA + X + A + max(X,A). */

@@ -56,13 +56,14 @@ class CudaLaunchTest {
     @Test
     void matrixBlocksAreWholeWarpsWithinLimits() {
         for (int x : new int[] {1, 3, 16, 33, 64, 128, 200}) {
-            for (int max : new int[] {32, 64, 1024}) {
+            for (int max : new int[] {32, 64, 512}) {
                 int t = Launch.matrixThreads(x, x, max);
                 assertEquals(0, t % 32);
                 assertTrue(t >= 32 && t <= max);
             }
         }
-        assertEquals(1024, Launch.matrixThreads(64, 64, 1024), "paper size: 4096 entries, 4 per thread");
+        assertEquals(256, Launch.matrixThreads(64, 64, 512), "paper size: 64 x 64 = 16 x 16 tiles of 4 x 4");
+        assertEquals(512, Launch.matrixThreads(128, 128, 512), "larger products: several tiles per thread");
     }
 
     @Test

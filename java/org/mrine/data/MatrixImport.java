@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.mrine.io.FormatException;
@@ -28,8 +27,8 @@ public final class MatrixImport {
     static final List<String> BIN_MS_NAMES = List.of("bin_ms", "binMs", "bin_size_ms", "dt_ms");
     static final List<String> BIN_S_NAMES = List.of("dt", "bin_size", "bin_s", "binsize");
 
-    /** A spec resolved to arrays oriented [L, C]. */
-    private record Block(String spec, String name, List<NumericArray> arrays, List<String> channelNames) {
+    /** A spec resolved to the arrays it names (oriented to [L, C] later, when L is known). */
+    private record Block(String spec, String name, List<NumericArray> arrays) {
     }
 
     public static Recording read(VariableSource src, ImportOptions o) {
@@ -151,7 +150,7 @@ public final class MatrixImport {
         String base = name != null ? name : spec.contains("*") ? spec.replace("*", "").replaceAll("[_.]+$", "") : spec;
         if (base.isEmpty()) base = "series";
         base = base.replace('.', '_');
-        return new Block(spec, base, arrays, List.of());
+        return new Block(spec, base, arrays);
     }
 
     /** The length of the time axis: the one length every variable shares (or the stated axis's). */
@@ -297,9 +296,5 @@ public final class MatrixImport {
         }
         Intervals checked = Intervals.of(where + ": " + a.name(), start, stop);
         return new Intervals(a.name(), checked.starts(), checked.stops());
-    }
-
-    static String ms(double x) {
-        return String.format(Locale.ROOT, "%s ms", Text.num(x));
     }
 }

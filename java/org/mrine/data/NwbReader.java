@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.mrine.io.FormatException;
 import org.mrine.model.Likelihood;
@@ -244,9 +243,5 @@ public final class NwbReader {
         double[] stop = h.doubles(h.dataset(g, "stop_time", "the end of each interval (seconds)"), "stop times in seconds");
         Intervals checked = Intervals.of(where, start, stop);
         return new Intervals(Hdf5.path(g), checked.starts(), checked.stops());
-    }
-
-    static String seconds(double s) {
-        return String.format(Locale.ROOT, "%.6g s", s);
     }
 }

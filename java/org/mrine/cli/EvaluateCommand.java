@@ -48,19 +48,24 @@ final class EvaluateCommand implements Callable<Integer> {
             + " default: the fold models infer from dropped data")
     boolean dropRetrain;
 
+    @Option(names = "--wiener-lags", paramLabel = "N", description = "bins of history of --model wiener besides the current one "
+            + "(default: ${DEFAULT-VALUE})")
+    int wienerLags = 5;
+
     @Option(names = "--no-plots", description = "skip the PNG figures")
     boolean noPlots;
 
     @Override
     public Integer call() {
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        if (wienerLags < 0) throw new IllegalArgumentException("--wiener-lags must be >= 0, got " + wienerLags);
         TrainConfig cfg = options.config();
         Dataset raw = Datasets.open(data);
         String mod = dropSweep ? CvRunner.dropModality(raw, dropModality) : null;
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("data", data.toString());
         try {
-            CvRunner.run(raw, cfg, options.models(raw), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), dropRetrain, !noPlots,
+            CvRunner.run(raw, cfg, options.models(raw, wienerLags), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), dropRetrain, !noPlots,
                     "MRINE evaluation: " + data.getFileName(), extra, System.out);
         } catch (TrainingDivergedException e) {
             System.err.println("mrine: " + e.getMessage());

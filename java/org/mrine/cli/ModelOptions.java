@@ -19,7 +19,8 @@ final class ModelOptions {
 
     @Option(names = "--model", paramLabel = "MODEL",
             description = {"a model to run, repeatable: mrine (all modalities), spikes_only, field_only, <modality>_only,",
-                    "or NAME=MOD1+MOD2 for any subset (default: mrine and every single-modality model)"})
+                    "or NAME=MOD1+MOD2 for any subset (default: mrine and every single-modality model);",
+                    "evaluate also takes wiener or wiener=MOD: the causal Wiener filter on a count modality (see --wiener-lags)"})
     List<String> models = new ArrayList<>();
 
     TrainConfig config() {
@@ -32,6 +33,11 @@ final class ModelOptions {
     }
 
     List<ModelChoice> models(Dataset data) {
-        return models.isEmpty() ? ModelChoice.defaults(data) : ModelChoice.parse(models, data);
+        return models(data, -1);
+    }
+
+    /** With {@code wienerLags} >= 0, {@code --model wiener[=MOD]} is allowed too (evaluate). */
+    List<ModelChoice> models(Dataset data, int wienerLags) {
+        return models.isEmpty() ? ModelChoice.defaults(data) : ModelChoice.parse(models, data, wienerLags);
     }
 }

@@ -113,6 +113,7 @@ public final class CrossValidation {
     static FoldResult runFold(Dataset raw, ModelChoice choice, int k, Folds folds, float[] slowMask, Options o) {
         long start = System.nanoTime();
         int[] train = folds.train(k), test = folds.test(k);
+        if (choice.isWiener()) return WienerFilter.runFold(raw, choice, k, train, test, slowMask);
         String label = choice.name();
         try (Backend be = Backends.create(o.config().training().backend())) {
             Trainer trainer = train(raw, choice, k, train, test, checkpoint(o, choice, k, null), label, be, o);

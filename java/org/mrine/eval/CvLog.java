@@ -31,8 +31,9 @@ public final class CvLog implements CvListener {
 
     @Override
     public synchronized void foldDone(FoldResult r, int done, int total) {
-        out.printf(Locale.ROOT, "[%s] done %d/%d: %s fold %d: CC filtered %.3f, smoothed %.3f (%.0f s)%n", elapsed(), done, total,
-                r.model(), r.fold() + 1, r.scores().filtered(), r.scores().smoothed(), r.seconds());
+        String smoothed = Double.isNaN(r.scores().smoothed()) ? "" : String.format(Locale.ROOT, ", smoothed %.3f", r.scores().smoothed());
+        out.printf(Locale.ROOT, "[%s] done %d/%d: %s fold %d: CC filtered %.3f%s (%.0f s)%n", elapsed(), done, total,
+                r.model(), r.fold() + 1, r.scores().filtered(), smoothed, r.seconds());
         out.flush();
     }
 

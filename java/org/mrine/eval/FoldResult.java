@@ -12,8 +12,10 @@ import org.mrine.train.EpochStats;
  * @param history          the training curve
  * @param testTrials       the held-out trial indices
  * @param decodedFiltered  behavior decoded from filtered latents of the held-out trials [n, T, D]
- * @param decodedSmoothed  same from smoothed latents
- * @param latentsSmoothed  the held-out trials' smoothed latents [n, T, X]
+ * @param decodedSmoothed  same from smoothed latents; null for a causal-only model (the Wiener filter)
+ * @param latentsSmoothed  the held-out trials' smoothed latents [n, T, X]; null for a model without latents
+ *
+ * A model without training (the Wiener filter) has an empty history and empty dropScores.
  */
 public record FoldResult(String model, int fold, Scores scores, List<Scores> dropScores, List<EpochStats> history,
                          int[] testTrials, float[] decodedFiltered, float[] decodedSmoothed, int latentDim,

@@ -26,7 +26,9 @@ import org.mrine.io.Json;
  *  "drop_robustness": {"modality": "s", "probabilities": [...],
  *                      "models": {"mrine": {"cc_filtered": [..], "cc_filtered_sem": [..], "cc_smoothed": [..], ...}}}}
  * </pre>
- * Undefined numbers (a single fold's s.e.m.) are null.
+ * Undefined numbers (a single fold's s.e.m., the smoothed scores of the causal Wiener filter,
+ * whose entry also has {@code "kind": "wiener", "lags": L}) are null; models without a drop sweep
+ * (the Wiener filter) are absent from drop_robustness.models.
  */
 public final class Metrics {
     private Metrics() {
@@ -45,6 +47,10 @@ public final class Metrics {
             List<FoldResult> folds = r.folds(m.name());
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("modalities", new ArrayList<Object>(m.modalities()));
+            if (m.isWiener()) {
+                o.put("kind", "wiener");
+                o.put("lags", (long) m.wienerLags());
+            }
             for (Key k : KEYS) {
                 if (k.name().endsWith("_slow") && r.slowModality() == null) continue;
                 Summary s = Summary.of(folds, k.get());
@@ -75,7 +81,9 @@ public final class Metrics {
         protocol.put("folds", (long) r.folds());
         protocol.put("split", "contiguous blocks of trials");
         protocol.put("slow_modality", r.slowModality());
-        protocol.put("decoder", "OLS with intercept from filtered or smoothed latents, fit on the training folds");
+        protocol.put("decoder", "OLS with intercept from filtered or smoothed latents, fit on the training folds"
+                + (r.models().stream().anyMatch(ModelChoice::isWiener)
+                ? "; wiener: OLS with intercept from the counts of the current and previous L bins (zeros before a trial's start)" : ""));
         protocol.put("metric", "Pearson CC per behavior dimension over the concatenated held-out series, averaged over dimensions; mean and s.e.m. over folds");
         out.put("protocol", protocol);
         if (r.dropModality() != null) out.put("drop_robustness", dropJson(r));
@@ -95,6 +103,7 @@ public final class Metrics {
         o.put("probabilities", probs);
         Map<String, Object> models = new LinkedHashMap<>();
         for (ModelChoice m : r.models()) {
+            if (r.folds(m.name()).get(0).dropScores().isEmpty()) continue; // no sweep (Wiener filter)
             Map<String, Object> e = new LinkedHashMap<>();
             for (Key k : KEYS.subList(0, 2)) {
                 List<Object> means = new ArrayList<>(), sems = new ArrayList<>();

@@ -8,14 +8,29 @@ import org.mrine.model.Likelihood;
 
 /**
  * A model to evaluate: a name and the modalities it sees. MRINE on every modality, or on a subset
- * (one modality = a single-scale baseline).
+ * (one modality = a single-scale baseline), or the causal Wiener filter on one modality
+ * ({@code wienerLags} >= 0 bins of history, see {@link WienerFilter}; -1 for MRINE).
  */
-public record ModelChoice(String name, List<String> modalities) {
+public record ModelChoice(String name, List<String> modalities, int wienerLags) {
+
+    /** The Wiener filter's name in {@code --model}. */
+    public static final String WIENER = "wiener";
 
     public ModelChoice {
         modalities = List.copyOf(modalities);
         if (!name.matches("[A-Za-z0-9_\\-]+")) throw new IllegalArgumentException("model name must be letters, digits, _ or -, got '" + name + "'");
         if (modalities.isEmpty()) throw new IllegalArgumentException("model " + name + " needs at least one modality");
+        if (wienerLags < -1) throw new IllegalArgumentException("model " + name + ": Wiener lags must be >= 0, got " + wienerLags);
+        if (wienerLags >= 0 && modalities.size() != 1) throw new IllegalArgumentException("the Wiener filter reads one modality");
+    }
+
+    /** An MRINE model. */
+    public ModelChoice(String name, List<String> modalities) {
+        this(name, modalities, -1);
+    }
+
+    public boolean isWiener() {
+        return wienerLags >= 0;
     }
 
     /**
@@ -38,16 +53,38 @@ public record ModelChoice(String name, List<String> modalities) {
         return m.name() + "_only";
     }
 
+    /** Parses {@code --model} values of MRINE models only (see {@link #parse(List, Dataset, int)}). */
+    public static List<ModelChoice> parse(List<String> specs, Dataset data) {
+        return parse(specs, data, -1);
+    }
+
     /**
      * Parses {@code --model} values: a default model's name ({@code mrine}, {@code spikes_only}, ...)
-     * or {@code NAME=MOD1+MOD2} for any subset.
+     * or {@code NAME=MOD1+MOD2} for any subset; with {@code wienerLags} >= 0 also {@code wiener} (on
+     * the only Poisson modality) or {@code wiener=MOD}, the causal Wiener filter with that many lags.
      */
-    public static List<ModelChoice> parse(List<String> specs, Dataset data) {
+    public static List<ModelChoice> parse(List<String> specs, Dataset data, int wienerLags) {
         List<ModelChoice> defaults = defaults(data), out = new ArrayList<>();
         for (String spec : specs) {
             ModelChoice c;
             int eq = spec.indexOf('=');
-            if (eq >= 0) {
+            String name = (eq >= 0 ? spec.substring(0, eq) : spec).strip();
+            if (name.equals(WIENER)) {
+                if (wienerLags < 0) throw new IllegalArgumentException("the Wiener filter (--model " + spec + ") is a baseline of mrine evaluate only");
+                String mod;
+                if (eq >= 0) {
+                    mod = spec.substring(eq + 1).strip();
+                    data.modality(mod);
+                } else {
+                    List<ModalityData> poisson = data.modalities().stream().filter(m -> m.likelihood() == Likelihood.POISSON).toList();
+                    if (poisson.size() != 1) {
+                        throw new IllegalArgumentException("--model wiener: this dataset has " + poisson.size()
+                                + " Poisson (count) modalities; name one with --model wiener=MOD, MOD one of " + data.modalityNames());
+                    }
+                    mod = poisson.get(0).name();
+                }
+                c = new ModelChoice(WIENER, List.of(mod), wienerLags);
+            } else if (eq >= 0) {
                 List<String> mods = List.of(spec.substring(eq + 1).split("\\+"));
                 for (String m : mods) data.modality(m.strip());
                 c = new ModelChoice(spec.substring(0, eq).strip(), mods.stream().map(String::strip).toList());

@@ -66,7 +66,7 @@ public final class Plots {
         }
     }
 
-    /** Training loss (mean over folds) and held-out loss per epoch, one panel per model. */
+    /** Training loss (mean over folds) and held-out loss per epoch, one panel per trained model; null if there is none. */
     public static String lossCurves(CvResult r, Path dir) {
         List<XYChart> charts = new ArrayList<>();
         for (ModelChoice m : r.models()) {
@@ -103,6 +103,7 @@ public final class Plots {
             }
             charts.add(c);
         }
+        if (charts.isEmpty()) return null;
         String name = "loss_curves.png";
         save(charts, 1, charts.size(), dir.resolve(name));
         return name;
@@ -116,8 +117,10 @@ public final class Plots {
         double[] time = new double[n];
         for (int i = 0; i < n; i++) time[i] = i * data.binMs() / 1000;
         List<XYChart> charts = new ArrayList<>();
+        boolean anySmoothed = r.models().stream().anyMatch(m -> r.folds(m.name()).get(0).decodedSmoothed() != null);
+        boolean[] columns = anySmoothed ? new boolean[] {false, true} : new boolean[] {false};
         for (int k = 0; k < D; k++) {
-            for (boolean smoothed : new boolean[] {false, true}) {
+            for (boolean smoothed : columns) {
                 String title = data.behaviorNames().get(k) + (smoothed ? " — smoothed" : " — filtered (causal)");
                 XYChart c = xy(title, "time (s), " + shown + " held-out trials", "behavior", 640, 260);
                 double[] truth = new double[n];
@@ -130,6 +133,10 @@ public final class Plots {
                 for (ModelChoice m : r.models()) {
                     FoldResult f = r.folds(m.name()).get(0);
                     float[] dec = smoothed ? f.decodedSmoothed() : f.decodedFiltered();
+                    if (dec == null) { // causal only (Wiener filter): keep its color, leave it out of this panel
+                        mi++;
+                        continue;
+                    }
                     double[] y = new double[n];
                     for (int i = 0; i < n; i++) y[i] = dec[i * D + k];
                     line(c.addSeries(m.name(), time, y), color(mi++), 1.5f);
@@ -138,7 +145,7 @@ public final class Plots {
             }
         }
         String name = "behavior.png";
-        save(charts, D, 2, dir.resolve(name));
+        save(charts, D, columns.length, dir.resolve(name));
         return name;
     }
 
@@ -150,6 +157,9 @@ public final class Plots {
     public static String latents(CvResult r, Dataset data, Path dir) {
         final int T = data.steps(), D = data.behaviorDim();
         int a = 0, b = D - 1;
+        // models with latents only (not the Wiener filter); null when there is none
+        List<ModelChoice> models = r.models().stream().filter(m -> r.folds(m.name()).get(0).latentsSmoothed() != null).toList();
+        if (models.isEmpty()) return null;
         FoldResult first = r.folds(r.models().get(0).name()).get(0);
         int shown = Math.min(TRAJECTORY_TRIALS, first.testTrials().length), n = shown * T;
         List<XYChart> charts = new ArrayList<>();
@@ -164,7 +174,7 @@ public final class Plots {
         line(truth.addSeries("true", tx, ty), Color.BLACK, 1.5f);
         charts.add(truth);
         int mi = 0;
-        for (ModelChoice m : r.models()) {
+        for (ModelChoice m : models) {
             FoldResult f = r.folds(m.name()).get(0);
             double[] x = new double[n], y = new double[n];
             for (int i = 0; i < n; i++) {
@@ -190,7 +200,7 @@ public final class Plots {
         } else {
             charts.add(truth);
         }
-        for (ModelChoice m : r.models()) {
+        for (ModelChoice m : models) {
             FoldResult f = r.folds(m.name()).get(0);
             double[][] pcs = Pca.project(f.latentsSmoothed(), f.latentDim(), n, 2);
             XYChart c = xy(m.name() + ": latents, PC1 vs PC2", "PC1", "PC2", 400, 380);
@@ -198,7 +208,7 @@ public final class Plots {
             charts.add(c);
         }
         String name = "latents.png";
-        save(charts, 2, r.models().size() + 1, dir.resolve(name));
+        save(charts, 2, models.size() + 1, dir.resolve(name));
         return name;
     }
 
@@ -218,9 +228,10 @@ public final class Plots {
             List<Double> means = new ArrayList<>(), sems = new ArrayList<>();
             for (ModelChoice m : r.models()) {
                 Summary s = Summary.of(r.folds(m.name()), smoothed ? Scores::smoothed : Scores::filtered);
-                means.add(s.mean());
-                sems.add(Double.isNaN(s.sem()) ? 0 : s.sem());
-                lo = Math.min(lo, s.mean() - 0.05);
+                boolean na = Double.isNaN(s.mean()); // no smoothed score (Wiener filter): no bar
+                means.add(na ? null : s.mean());
+                sems.add(na || Double.isNaN(s.sem()) ? 0.0 : s.sem());
+                if (!na) lo = Math.min(lo, s.mean() - 0.05);
             }
             c.addSeries(smoothed ? "smoothed" : "filtered (causal)", names, means, sems).setFillColor(color(smoothed ? 1 : 0));
         }
@@ -239,6 +250,10 @@ public final class Plots {
         double[] x = r.dropLevels();
         int mi = 0;
         for (ModelChoice m : r.models()) {
+            if (r.folds(m.name()).get(0).dropScores().isEmpty()) { // no sweep (Wiener filter)
+                mi++;
+                continue;
+            }
             List<Summary> s = Metrics.dropSummaries(r, m.name(), Scores::filtered);
             double[] y = new double[x.length], e = new double[x.length];
             for (int i = 0; i < x.length; i++) {

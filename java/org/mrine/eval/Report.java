@@ -41,6 +41,7 @@ public final class Report {
                 figures.add(new String[] {"Training", Plots.lossCurves(r, dir)});
                 figures.add(new String[] {"True and decoded behavior (held-out trials of fold 1)", Plots.behavior(r, raw, dir)});
                 figures.add(new String[] {"Latent trajectories (held-out trials of fold 1)", Plots.latents(r, raw, dir)});
+                figures.removeIf(f -> f[1] == null); // nothing to draw (only the Wiener filter: no training, no latents)
                 if (r.dropModality() != null) {
                     figures.add(new String[] {"Robustness to missing " + r.dropModality() + " samples", Plots.dropRobustness(r, dir)});
                 }
@@ -91,6 +92,10 @@ public final class Report {
         sb.append(String.format(Locale.ROOT, "Protocol: %d-fold cross-validation over contiguous blocks of trials; per fold, OLS with "
                 + "intercept from the latents to the behavior is fit on the training folds and scored on the held-out fold by Pearson CC "
                 + "per behavior dimension over the concatenated series, averaged over dimensions. Mean ± s.e.m. over folds.", r.folds()));
+        r.models().stream().filter(ModelChoice::isWiener).findFirst().ifPresent(w -> sb.append(String.format(Locale.ROOT,
+                " `%s` is the classic causal Wiener filter: OLS with intercept from the `%s` counts of the current and previous %d "
+                        + "bins (zeros before a trial's start), fit on the training folds; it has no smoothed score (shown as -).",
+                w.name(), w.modalities().get(0), w.wienerLags())));
         if (r.slowModality() != null) {
             sb.append(" The `@").append(r.slowModality()).append("` columns score only the steps where the slower modality `")
                     .append(r.slowModality()).append("` has a sample.");

@@ -86,6 +86,16 @@ extern "C" __global__ void __launch_bounds__(SG_THREADS) sgemm(int transA, int t
     }
 }
 
+/** out[R,O] = act(out + bias[O]) (bias may be null): the epilogue when cuBLAS computed the product. */
+extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) bias_act(float* out, const float* __restrict__ bias, long long R,
+                                                                           int O, int tanhAct) {
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < R * O; e += (long long)gridDim.x * blockDim.x) {
+        float v = out[e];
+        if (bias) v += bias[e % O];
+        out[e] = tanhAct ? tanhf(v) : v;
+    }
+}
+
 /** d[n] *= 1 - y^2: the tanh derivative through the layer's output y. */
 extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) tanh_backward(float* d, const float* __restrict__ y, long long n) {
     for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {

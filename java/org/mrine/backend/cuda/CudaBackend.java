@@ -40,9 +40,12 @@ public final class CudaBackend implements Backend {
      * @param meanThreads      threads per block of the per-trial mean kernels
      * @param scratchBudgetBytes global scratch the step-parallel smoother kernels may use when their
      *                           workspaces do not fit in shared memory
+     * @param useCublas        dense-layer products through cuBLAS when a libcublas loads (else, or when
+     *                         false, the sgemm kernel); -Dmrine.cublas=false turns the default off
      */
-    public record Options(int maxMatrixThreads, int meanThreads, long scratchBudgetBytes) {
-        public static final Options DEFAULT = new Options(Launch.MATRIX_THREADS, 256, 1L << 30);
+    public record Options(int maxMatrixThreads, int meanThreads, long scratchBudgetBytes, boolean useCublas) {
+        public static final Options DEFAULT = new Options(Launch.MATRIX_THREADS, 256, 1L << 30,
+                !"false".equals(System.getProperty("mrine.cublas")));
 
         public Options {
             if (maxMatrixThreads < 32 || maxMatrixThreads > Launch.MATRIX_THREADS || maxMatrixThreads % 32 != 0
@@ -73,6 +76,9 @@ public final class CudaBackend implements Backend {
     private final Scratch covarianceScratch = new Scratch();
     private final Scratch accumulatorScratch = new Scratch();
     private final Scratch innovationScratch = new Scratch();
+    /** cuBLAS for the dense layers' products, or null (then the sgemm kernel). */
+    private final Cublas cublas;
+    private final String gemmEngine;
     private boolean closed;
 
     /** Opens the first CUDA device through JCuda with the default options. */
@@ -92,6 +98,16 @@ public final class CudaBackend implements Backend {
         this.scalars = memory.allocateDevice(16);
         this.errorWord = scalars + 8;
         this.scalarsHost = memory.allocateHost(16);
+        if (!options.useCublas()) {
+            cublas = null;
+            gemmEngine = "sgemm kernel (cuBLAS not requested)";
+        } else if (api.streamHandle() == 0) {
+            cublas = null;
+            gemmEngine = "sgemm kernel (no CUDA stream for cuBLAS on " + api.deviceName() + ")";
+        } else {
+            cublas = Cublas.open(api.streamHandle());
+            gemmEngine = cublas != null ? "cuBLAS (" + cublas.library() + ")" : "sgemm kernel (" + Cublas.unavailableReason() + ")";
+        }
     }
 
     /** Device memory grown on demand (the old block stays allocated until the backend closes). */
@@ -111,6 +127,11 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda";
+    }
+
+    /** What computes the dense layers' products: cuBLAS (which library) or the sgemm kernel (and why). */
+    public String gemmEngine() {
+        return gemmEngine;
     }
 
     /** The GPU's name as the driver reports it. */
@@ -218,6 +239,15 @@ public final class CudaBackend implements Backend {
     private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb,
                       float beta, long c, int ldc, long bias, boolean tanh) {
         if (m == 0 || n == 0) return;
+        if (cublas != null) {
+            cublas.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (bias != 0 || tanh) {
+                long total = (long) m * n;
+                launch(Kernel.BIAS_ACT, blocks(total), 1, Launch.ELEMENTWISE_THREADS, 0,
+                        new KernelArgs().ptr(c).ptr(bias).i64(m).i32(n).i32(tanh));
+            }
+            return;
+        }
         boolean splittable = beta == 1f && bias == 0 && !tanh;
         Launch.Gemm g = Launch.gemm(m, n, k, splittable, multiprocessors);
         api.launch(Kernel.SGEMM, g.gx(), g.gy(), g.splits(), Launch.GEMM_THREADS, 0, new KernelArgs()
@@ -655,6 +685,7 @@ public final class CudaBackend implements Backend {
             flushTrials();
         } finally {
             closed = true;
+            if (cublas != null) cublas.close();
             workspace.close();
             api.close();
         }

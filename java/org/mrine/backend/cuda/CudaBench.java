@@ -58,6 +58,9 @@ public final class CudaBench {
         result.put("device", probe.available() ? probe.name() : "none: " + probe.reason());
         if (junit != null) result.put("gpu_tests", junitSummary(junit));
         if (probe.available()) {
+            try (CudaBackend be = new CudaBackend()) {
+                result.put("dense_products", be.gemmEngine());
+            }
             int warmup = quick ? 1 : 3, repeats = quick ? 2 : 10;
             Map<String, Object> train = new LinkedHashMap<>();
             train.put("T50", measure(BenchSetups.paper(), 32, 50, warmup, repeats));

@@ -43,6 +43,11 @@ public interface DeviceApi extends AutoCloseable {
      */
     void launch(Kernel k, int gx, int gy, int gz, int block, int sharedBytes, KernelArgs args);
 
+    /** The raw CUstream handle of the backend's stream (for libraries such as cuBLAS), or 0 where there is none. */
+    default long streamHandle() {
+        return 0;
+    }
+
     /** Waits for everything enqueued. */
     void synchronize();
 

@@ -58,7 +58,7 @@ import jcuda.driver.JCudaDriver;
 public final class JCudaApi implements DeviceApi {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
-    private final CUstream stream = new CUstream();
+    private final Stream stream = new Stream();
     private final String name;
     private final int multiprocessors;
     private final int maxDynamicShared;
@@ -70,6 +70,13 @@ public final class JCudaApi implements DeviceApi {
     private final Arena hostArena = Arena.ofShared();
     private Thread owner;
     private boolean closed;
+
+    /** A stream whose raw handle cuBLAS can be given. */
+    private static final class Stream extends CUstream {
+        long handle() {
+            return getNativePointer();
+        }
+    }
 
     /** A device pointer whose address the backend can read. */
     private static final class Allocation extends CUdeviceptr {
@@ -244,6 +251,11 @@ public final class JCudaApi implements DeviceApi {
             };
         }
         cuLaunchKernel(functions.get(k), gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(slots), null);
+    }
+
+    @Override
+    public long streamHandle() {
+        return stream.handle();
     }
 
     @Override

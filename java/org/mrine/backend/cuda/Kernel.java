@@ -10,6 +10,7 @@ package org.mrine.backend.cuda;
  */
 public enum Kernel {
     SGEMM("dense", "iiiiifpipifpipii", Launch.REDUCE_THREADS),
+    BIAS_ACT("dense", "pplii", Launch.REDUCE_THREADS),
     TANH_BACKWARD("dense", "ppl", Launch.REDUCE_THREADS),
     COLUMN_SUM_ADD("dense", "plipl", Launch.REDUCE_THREADS),
 

@@ -54,9 +54,18 @@ class CudaParityTest {
         }
     }
 
+    /** With cuBLAS for the dense layers where a libcublas loads (the default). */
     @Test
     void deviceMatchesTheCpu() {
         try (CudaBackend gpu = CudaTargets.device()) {
+            System.out.println("dense products on " + gpu.deviceName() + ": " + gpu.gemmEngine());
+            new Run(gpu).all();
+        }
+    }
+
+    @Test
+    void deviceWithTheSgemmKernelMatchesTheCpu() {
+        try (CudaBackend gpu = CudaTargets.deviceWithoutCublas()) {
             new Run(gpu).all();
         }
     }

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 final class CudaTargets {
     /** Small blocks keep the emulation quick; the kernels take any multiple of 32 threads. */
-    static final CudaBackend.Options EMULATION = new CudaBackend.Options(64, 64, 1L << 26);
+    static final CudaBackend.Options EMULATION = new CudaBackend.Options(64, 64, 1L << 26, false);
 
     private CudaTargets() {
     }
@@ -27,6 +27,13 @@ final class CudaTargets {
         assumeTrue(why == null, why);
     }
 
+    /** The device with the sgemm kernel for the dense layers even where cuBLAS loads. */
+    static CudaBackend deviceWithoutCublas() {
+        assumeTrue(CudaDevice.available(), () -> "no CUDA device: " + CudaDevice.reason());
+        CudaBackend.Options d = CudaBackend.Options.DEFAULT;
+        return new CudaBackend(JCudaApi.open(0), new CudaBackend.Options(d.maxMatrixThreads(), d.meanThreads(), d.scratchBudgetBytes(), false));
+    }
+
     static CudaBackend emulated() {
         assumeEmulation();
         String why = EmulatedApi.unavailableReason();
@@ -39,6 +46,6 @@ final class CudaTargets {
         assumeEmulation();
         String why = EmulatedApi.unavailableReason();
         assumeTrue(why == null, why);
-        return new CudaBackend(new EmulatedApi(4096), new CudaBackend.Options(96, 32, 1L << 16));
+        return new CudaBackend(new EmulatedApi(4096), new CudaBackend.Options(96, 32, 1L << 16, false));
     }
 }

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -63,13 +64,29 @@ public final class Blas {
     }
 
     /**
-     * The lanes of v added in a fixed tree order. reduceLanes(ADD) leaves the order of a float sum
+     * The lanes of v added in a fixed pairwise order. reduceLanes(ADD) leaves the order of a float sum
      * unspecified (the JIT's intrinsic and the interpreter's loop differ), which would make results
      * depend on warm-up; training must be bit-for-bit reproducible (resume equality).
      */
     static float sum(FloatVector v) {
-        for (int half = LANES / 2; half >= 1; half /= 2) v = v.add(v.slice(half));
+        // pairwise halving with constant shuffles: lane i gets lane i + w added, w = L/2, L/4, ..., 1
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
         return v.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int levels = Integer.numberOfTrailingZeros(LANES);
+        VectorShuffle<Float>[] out = new VectorShuffle[levels];
+        for (int k = 0, w = LANES / 2; w >= 1; k++, w /= 2) {
+            int[] idx = new int[LANES];
+            for (int i = 0; i < LANES; i++) idx[i] = (i + w) % LANES;
+            out[k] = VectorShuffle.fromArray(SP, idx, 0);
+        }
+        return out;
     }
 
     // tanh as a rational function x P(x^2) / Q(x^2) on [-7.905, 7.905] (where float tanh reaches 1):

@@ -245,23 +245,3 @@ __device__ void bcholsolve(int n, int nrhs, const float* L, int ldl, float* B, i
         __syncthreads();
     }
 }
-
-/** y[m] = op(M) x: M [m,k] row-major (or stored [k,m] when trans), one warp per output row. No synchronization. */
-__device__ void bmatvec(bool trans, int m, int k, const float* M, int ldm, const float* x, float* y, float alpha, bool accumulate) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    if (!trans) {
-        for (int i = warp; i < m; i += warps) {
-            float s = 0.f;
-            for (int p = lane; p < k; p += 32) s = fmaf(M[i * ldm + p], x[p], s);
-            s = warp_sum(s);
-            if (lane == 0) y[i] = alpha * s + (accumulate ? y[i] : 0.f);
-        }
-    } else {
-        // y[i] = sum_p M[p,i] x[p]: consecutive threads take consecutive columns (coalesced rows)
-        for (int i = threadIdx.x; i < m; i += blockDim.x) {
-            float s = 0.f;
-            for (int p = 0; p < k; p++) s = fmaf(M[p * ldm + i], x[p], s);
-            y[i] = alpha * s + (accumulate ? y[i] : 0.f);
-        }
-    }
-}

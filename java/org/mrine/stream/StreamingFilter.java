@@ -36,7 +36,7 @@ final class StreamingFilter {
             maskOf[b] = ws.zeros(1);
             maskOf[b].fill(b);
         }
-        graph = new GainGraph(be, ws, model, shortcut, 512, 16, 1e-6);
+        graph = new GainGraph(be, ws, model, shortcut, 512, 16, 3e-7);
         reset();
     }
 

@@ -3,8 +3,9 @@
 #   1. device facts (nvidia-smi, driver, cuBLAS libraries present)      -> $OUT/device-info.txt
 #   2. the CUDA tests (org.mrine.backend.cuda, emulation off) with the
 #      JUnit console launcher                                            -> $OUT/gpu-tests.log, $OUT/gpu-tests.xml
-#   3. `mrine bench --json --backend cuda` where that command exists     -> $OUT/mrine-bench.json (+ .err)
-#   4. the CUDA training-step benchmark merged with 2 and 3              -> $OUT/result.json
+#   3. the CUDA training-step benchmark (CudaBench, synchronized steps)  -> $OUT/result.json
+#   4. `mrine bench --json --backend cuda` where that command exists
+#      (at most MRINE_BENCH_TIMEOUT s, default 240), merged into 3       -> $OUT/mrine-bench.json (+ .err)
 # Commit result.json as bench/results/<date>-<device>.json.
 # usage: bash bench/gpu-run.sh            (OUT must be set; at most 8 files land in it)
 set -uo pipefail
@@ -30,14 +31,15 @@ java "${FLAGS[@]}" -Dmrine.shared=.devrt/shared -Dmrine.cuda.emulation=false \
 echo "junit exit status $?" >> "$OUT/gpu-tests.log"
 cp "$REPORTS/TEST-junit-jupiter.xml" "$OUT/gpu-tests.xml" 2>/dev/null
 
-BENCH_ARGS=()
-if java "${FLAGS[@]}" -cp "$CP" org.mrine.cli.Main bench --help > /dev/null 2>&1; then
-    timeout 420 java "${FLAGS[@]}" -cp "$CP" org.mrine.cli.Main bench --json --backend cuda \
-        > "$OUT/mrine-bench.json" 2> "$OUT/mrine-bench.err"
-    echo "mrine bench exit status $?" >> "$OUT/mrine-bench.err"
-    BENCH_ARGS=(--bench-json "$OUT/mrine-bench.json")
-fi
-java "${FLAGS[@]}" -cp "$CP" org.mrine.backend.cuda.CudaBench --junit-xml "$OUT/gpu-tests.xml" "${BENCH_ARGS[@]}" \
+# the CUDA training-step benchmark first (the numbers that matter), then mrine bench (bounded), then merge
+java "${FLAGS[@]}" -cp "$CP" org.mrine.backend.cuda.CudaBench --junit-xml "$OUT/gpu-tests.xml" \
     --out "$OUT/result.json" > /dev/null 2>> "$OUT/gpu-tests.log"
+if java "${FLAGS[@]}" -cp "$CP" org.mrine.cli.Main bench --help > /dev/null 2>&1; then
+    timeout "${MRINE_BENCH_TIMEOUT:-240}" java "${FLAGS[@]}" -cp "$CP" org.mrine.cli.Main bench --json --backend cuda \
+        > "$OUT/mrine-bench.json" 2> "$OUT/mrine-bench.err"
+    echo "mrine bench exit status $? (124: timed out)" >> "$OUT/mrine-bench.err"
+    java "${FLAGS[@]}" -cp "$CP" org.mrine.backend.cuda.CudaBench --base "$OUT/result.json" --bench-json "$OUT/mrine-bench.json" \
+        --junit-xml "$OUT/gpu-tests.xml" --out "$OUT/result.json" > /dev/null 2>> "$OUT/gpu-tests.log"
+fi
 tail -20 "$OUT/gpu-tests.log"
 cat "$OUT/result.json"

@@ -29,7 +29,8 @@ import org.mrine.train.Adam;
  * given, is merged in underneath (its training-step numbers do not wait for the device).
  *
  * <pre>
- * usage: CudaBench [--out FILE] [--junit-xml FILE] [--bench-json FILE] [--quick]
+ * usage: CudaBench [--out FILE] [--junit-xml FILE] [--bench-json FILE] [--quick] [--base FILE]
+ *   --base FILE   merge into an earlier result instead of measuring again
  * </pre>
  */
 public final class CudaBench {
@@ -37,7 +38,7 @@ public final class CudaBench {
     }
 
     public static void main(String[] args) throws IOException {
-        Path out = null, junit = null, benchJson = null;
+        Path out = null, junit = null, benchJson = null, base = null;
         boolean quick = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -45,6 +46,7 @@ public final class CudaBench {
                 case "--junit-xml" -> junit = Path.of(args[++i]);
                 case "--bench-json" -> benchJson = Path.of(args[++i]);
                 case "--quick" -> quick = true;
+                case "--base" -> base = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -52,6 +54,13 @@ public final class CudaBench {
         if (benchJson != null && Files.exists(benchJson)) {
             String text = Files.readString(benchJson).strip();
             if (text.startsWith("{")) result.putAll(Json.object(Json.parse(text), benchJson.toString()));
+        }
+        if (base != null) {
+            // a merge: keep what was measured, add the bench object and the test summary
+            result.putAll(Json.object(Json.parse(Files.readString(base)), base.toString()));
+            if (junit != null) result.put("gpu_tests", junitSummary(junit));
+            write(result, out);
+            return;
         }
         result.put("backend", "cuda");
         CudaDevice.Probe probe = CudaDevice.probe();
@@ -72,6 +81,10 @@ public final class CudaBench {
         result.put("machine", MachineInfo.describe());
         result.put("commit", MachineInfo.commit());
         result.put("date", java.time.LocalDate.now().toString());
+        write(result, out);
+    }
+
+    private static void write(Map<String, Object> result, Path out) throws IOException {
         String json = Json.write(result);
         if (out != null) Files.writeString(out, json + "\n");
         System.out.println(json);

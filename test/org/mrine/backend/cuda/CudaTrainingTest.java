@@ -21,14 +21,16 @@ import org.mrine.train.TrainingListener;
  * learning rate, gradient clipping, dropout and time dropout drawn on the host from the seeded
  * stream, so both runs see the same noise and batches) ends within a stated tolerance.
  *
- * <p>Tolerances: the two runs differ only by float rounding (sums in another order), which the
- * optimizer then carries along; over a few hundred steps of this small, stable model that stays
- * well below {@value #LOSS_TOLERANCE} relative in every epoch's mean training loss and below
- * {@value #PARAMETER_TOLERANCE} relative (max-norm) in every parameter tensor.
+ * <p>Tolerances: the two runs differ only by float rounding (sums in another order, atomics on the
+ * device), which the optimizer then carries along: {@value #LOSS_TOLERANCE} relative in every
+ * epoch's mean training loss, {@value #PARAMETER_TOLERANCE} relative (max-norm) in every parameter
+ * tensor at the end. Measured on the emulation: after 120 steps the worst epoch-loss difference
+ * was 9e-9 and the worst parameter 1.5e-6 (from 8e-7 after 6 steps), so 320 steps stay two orders
+ * of magnitude inside.
  */
 class CudaTrainingTest {
-    static final double LOSS_TOLERANCE = 1e-3;
-    static final double PARAMETER_TOLERANCE = 1e-2;
+    static final double LOSS_TOLERANCE = 1e-4;
+    static final double PARAMETER_TOLERANCE = 1e-3;
 
     /** 64 trials in batches of 8: 8 steps an epoch; 40 epochs = 320 training steps. */
     @Test

@@ -21,7 +21,7 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--fixtures", defaultValue = "../shared/fixtures", description = "folder of fixtures (default: ${DEFAULT-VALUE})")
     Path folder;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "cpu or auto (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}; auto: CUDA when a device is found)")
     String backend;
 
     @Option(names = "--quiet", description = "print only one summary line per fixture")

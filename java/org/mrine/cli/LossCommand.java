@@ -21,7 +21,7 @@ final class LossCommand implements Callable<Integer> {
     @Option(names = "--out", description = "output safetensors (written atomically)")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "cpu or auto (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}; auto: CUDA when a device is found)")
     String backend;
 
     @Option(names = "--quiet", description = "print only the summary line")

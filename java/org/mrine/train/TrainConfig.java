@@ -70,7 +70,7 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
     }
 
     static final List<String> LR_MODES = List.of("triangular", "triangular2", "exp_range");
-    static final List<String> BACKENDS = List.of("auto", "cpu");
+    static final List<String> BACKENDS = List.of("auto", "cpu", "cuda");
 
     public static TrainConfig defaults() {
         return parse("", "defaults");

@@ -3,9 +3,6 @@ package org.mrine.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -21,21 +18,9 @@ class ImportInspectCommandTest {
         return Path.of(System.getProperty("mrine.shared", "../shared"), "data", name).toString();
     }
 
-    private record Run(int status, String out, String err) {
-    }
 
-    private static Run mrine(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun mrine(String... args) {
+        return CliRun.of(args);
     }
 
     private static void contains(String text, String... parts) {
@@ -45,7 +30,7 @@ class ImportInspectCommandTest {
     @Test
     void importTheArea2MatFile() {
         Path out = dir.resolve("area2.safetensors");
-        Run r = mrine("import", "--mat", shared("s1_area2_miller.mat"), "--spikes", "spikes", "--behavior", "vel", "--bin-ms", "50",
+        CliRun r = mrine("import", "--mat", shared("s1_area2_miller.mat"), "--spikes", "spikes", "--behavior", "vel", "--bin-ms", "50",
                 "--trial-ms", "5000", "--out", out.toString());
         assertEquals(0, r.status(), r.out() + r.err());
         contains(r.out(), "351 trials × 100 steps of 50 ms", "modality spikes: poisson, 52 channels", "behavior: vel_x, vel_y",
@@ -54,7 +39,7 @@ class ImportInspectCommandTest {
         assertEquals(351, d.trials());
         assertEquals(52, d.modality("spikes").channels());
 
-        Run i = mrine("inspect", out.toString());
+        CliRun i = mrine("inspect", out.toString());
         assertEquals(0, i.status(), i.err());
         contains(i.out(), "area2.safetensors: mrine dataset, 351 trials × 100 steps of 50 ms", "samples at 100% of steps (20 Hz)");
     }
@@ -62,7 +47,7 @@ class ImportInspectCommandTest {
     @Test
     void importNwbWithVelocity() {
         Path out = dir.resolve("nwb.safetensors");
-        Run r = mrine("import", "--nwb", "test/resources/nwb_spikes_lfp_behavior.nwb", "--velocity", "--out", out.toString());
+        CliRun r = mrine("import", "--nwb", "test/resources/nwb_spikes_lfp_behavior.nwb", "--velocity", "--out", out.toString());
         assertEquals(0, r.status(), r.out() + r.err());
         contains(r.out(), "4 trials × 200 steps of 10 ms", "modality lfp: gaussian, 4 channels, samples at 50% of steps (50 Hz)",
                 "behavior: position_x, position_y, position_x_vel, position_y_vel");
@@ -70,7 +55,7 @@ class ImportInspectCommandTest {
 
     @Test
     void inspectTheRealRecordings() {
-        Run r = mrine("inspect", shared("pynapple_A8604-211122.nwb"), shared("s1_area2_miller.mat"), shared("mc_maze_trial748.csv"));
+        CliRun r = mrine("inspect", shared("pynapple_A8604-211122.nwb"), shared("s1_area2_miller.mat"), shared("mc_maze_trial748.csv"));
         assertEquals(0, r.status(), r.err());
         contains(r.out(), "pynapple_A8604-211122.nwb: NWB 2.4.0, identifier A8604-211122",
                 "units /units: 3 units, 21354 spike times from 0.028133 to 1087.35 s",
@@ -87,7 +72,7 @@ class ImportInspectCommandTest {
 
     @Test
     void inspectTestFiles() {
-        Run r = mrine("inspect", "test/resources/nwb_calcium.nwb", "test/resources/nwb_timestamps_gaps.nwb", "test/resources/numpy_recording.npz");
+        CliRun r = mrine("inspect", "test/resources/nwb_calcium.nwb", "test/resources/nwb_timestamps_gaps.nwb", "test/resources/numpy_recording.npz");
         assertEquals(0, r.status(), r.err());
         contains(r.out(), "/processing/ophys/Fluorescence/RoiResponseSeries  RoiResponseSeries in Fluorescence",
                 "360 samples × 3 channels, float32", "rate 30 Hz from 0 s, 12 s", "a Gaussian modality (calcium)",
@@ -100,17 +85,17 @@ class ImportInspectCommandTest {
 
     @Test
     void badInputExitsWithStatusTwoAndOneLine() throws Exception {
-        Run r = mrine("import", "--nwb", "test/resources/bad_nonmonotonic.nwb", "--out", dir.resolve("x.safetensors").toString());
+        CliRun r = mrine("import", "--nwb", "test/resources/bad_nonmonotonic.nwb", "--out", dir.resolve("x.safetensors").toString());
         assertEquals(2, r.status());
         contains(r.err(), "mrine: test/resources/bad_nonmonotonic.nwb: /processing/ecephys/LFP/LFP/timestamps: timestamps are not increasing");
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(!Files.exists(dir.resolve("x.safetensors")));
 
-        Run m = mrine("import", "--mat", shared("s1_area2_miller.mat"), "--out", dir.resolve("y.safetensors").toString());
+        CliRun m = mrine("import", "--mat", shared("s1_area2_miller.mat"), "--out", dir.resolve("y.safetensors").toString());
         assertEquals(2, m.status());
         contains(m.err(), "the spacing of the rows is not stored", "expected --bin-ms B");
 
-        Run n = mrine("inspect", dir.resolve("missing.nwb").toString());
+        CliRun n = mrine("inspect", dir.resolve("missing.nwb").toString());
         assertEquals(2, n.status());
         contains(n.err(), "missing.nwb: no such file");
     }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,27 +23,15 @@ class LossCommandTest {
         return Path.of(System.getProperty("mrine.shared", "../shared"), "fixtures", name + ".safetensors");
     }
 
-    private record Run(int status, String out, String err) {
-    }
 
-    private static Run mrine(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun mrine(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void writesEveryExpectedTensorUnderTheFixtureNames() {
         Path out = dir.resolve("out.safetensors");
-        Run r = mrine("loss", "--fixture", fixture("reference-small").toString(), "--out", out.toString());
+        CliRun r = mrine("loss", "--fixture", fixture("reference-small").toString(), "--out", out.toString());
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("64 compared, 0 failed"), r.out());
         SafeTensors.Contents ref = SafeTensors.read(fixture("reference-small"));
@@ -81,7 +66,7 @@ class LossCommandTest {
         Path file = dir.resolve("new.safetensors");
         SafeTensors.write(file, in, Map.of("config", ref.metadata().get("config")));
         Path out = dir.resolve("new-out.safetensors");
-        Run r = mrine("loss", "--fixture", file.toString(), "--out", out.toString());
+        CliRun r = mrine("loss", "--fixture", file.toString(), "--out", out.toString());
         assertEquals(0, r.status(), r.out() + r.err());
         SafeTensors.Contents ours = SafeTensors.read(out);
         assertArrayEquals(new int[] {2, 9, 3, 3}, ours.get("out.Sigma_smooth").shape());
@@ -97,7 +82,7 @@ class LossCommandTest {
         Path file = dir.resolve("bad.safetensors");
         SafeTensors.write(file, in, ref.metadata());
         Path out = dir.resolve("bad-out.safetensors");
-        Run r = mrine("loss", "--fixture", file.toString(), "--out", out.toString());
+        CliRun r = mrine("loss", "--fixture", file.toString(), "--out", out.toString());
         assertEquals(2, r.status());
         assertTrue(r.err().contains("param.ldm.C") && r.err().contains("[3, 4]") && r.err().contains("[4, 3]")
                 && r.err().contains("bad.safetensors"), r.err());
@@ -109,7 +94,7 @@ class LossCommandTest {
         SafeTensors.Contents ref = SafeTensors.read(fixture("reference-small"));
         Path file = dir.resolve("noconfig.safetensors");
         SafeTensors.write(file, ref.tensors(), Map.of());
-        Run r = mrine("loss", "--fixture", file.toString());
+        CliRun r = mrine("loss", "--fixture", file.toString());
         assertEquals(2, r.status());
         assertTrue(r.err().contains("config") && r.err().contains("noconfig.safetensors"), r.err());
     }

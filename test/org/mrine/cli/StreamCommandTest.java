@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,20 +15,9 @@ class StreamCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int status, String out, String err) {
-    }
 
-    private static Run mrine(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Run(Main.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun mrine(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -40,12 +26,12 @@ class StreamCommandTest {
         Files.writeString(cfg, "model:\n  embedding_dim: 6\n  latent_dim: 6\n  hidden: [16]\n  fusion_hidden: [16]\n"
                 + "training:\n  epochs: 2\n  batch_size: 8\n  validate_every: 0\n");
         assertEquals(0, mrine("simulate", "--out", data.toString(), "--trials", "16", "--steps", "60").status());
-        Run train = mrine("train", "--data", data.toString(), "--out", run.toString(), "--config", cfg.toString(), "--model", "mrine");
+        CliRun train = mrine("train", "--data", data.toString(), "--out", run.toString(), "--config", cfg.toString(), "--model", "mrine");
         assertEquals(0, train.status(), train.out() + train.err());
         Path ck = run.resolve("mrine/checkpoint.safetensors");
         assertTrue(Files.exists(run.resolve("mrine/readout.safetensors")));
         Path decoded = dir.resolve("decoded.safetensors");
-        Run s = mrine("stream", "--checkpoint", ck.toString(), "--input", data.toString(), "--out", decoded.toString());
+        CliRun s = mrine("stream", "--checkpoint", ck.toString(), "--input", data.toString(), "--out", decoded.toString());
         assertEquals(0, s.status(), s.out() + s.err());
         assertTrue(s.out().contains("960 steps") && s.out().contains("p99.9") && s.out().contains("CC per dimension"), s.out());
         SafeTensors.Contents c = SafeTensors.read(decoded);
@@ -54,7 +40,7 @@ class StreamCommandTest {
         for (float v : c.get("latent").data()) assertTrue(Float.isFinite(v));
 
         // a dataset is not a checkpoint: a clear error naming the file
-        Run bad = mrine("stream", "--checkpoint", data.toString(), "--input", data.toString());
+        CliRun bad = mrine("stream", "--checkpoint", data.toString(), "--input", data.toString());
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("sim.safetensors"), bad.err());
     }

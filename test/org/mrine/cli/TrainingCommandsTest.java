@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,21 +23,9 @@ class TrainingCommandsTest {
     @TempDir
     Path dir;
 
-    private record Run(int status, String out, String err) {
-    }
 
-    private static Run mrine(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun mrine(String... args) {
+        return CliRun.of(args);
     }
 
     private Path tinyConfig(int epochs) throws Exception {
@@ -54,7 +39,7 @@ class TrainingCommandsTest {
 
     private Path simulate(int trials, int steps) {
         Path data = dir.resolve("lorenz.safetensors");
-        Run r = mrine("simulate", "--out", data.toString(), "--trials", Integer.toString(trials), "--steps", Integer.toString(steps));
+        CliRun r = mrine("simulate", "--out", data.toString(), "--trials", Integer.toString(trials), "--steps", Integer.toString(steps));
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("20 channels") && r.out().contains("20% of steps sampled"), r.out());
         return data;
@@ -64,7 +49,7 @@ class TrainingCommandsTest {
     void trainWritesACheckpointAndTheLossGoesDown() throws Exception {
         Path data = simulate(24, 40);
         Path out = dir.resolve("run");
-        Run r = mrine("train", "--data", data.toString(), "--config", tinyConfig(6).toString(), "--out", out.toString(),
+        CliRun r = mrine("train", "--data", data.toString(), "--config", tinyConfig(6).toString(), "--out", out.toString(),
                 "--model", "mrine", "--holdout-fold", "5");
         assertEquals(0, r.status(), r.out() + r.err());
         Checkpoint c = Checkpoint.load(out.resolve("mrine/checkpoint.safetensors"));
@@ -76,7 +61,7 @@ class TrainingCommandsTest {
         assertTrue(Files.exists(out.resolve("config.yaml")));
 
         // --resume with more epochs continues from epoch 6
-        Run more = mrine("train", "--data", data.toString(), "--config", tinyConfig(6).toString(), "--epochs", "8",
+        CliRun more = mrine("train", "--data", data.toString(), "--config", tinyConfig(6).toString(), "--epochs", "8",
                 "--out", out.toString(), "--model", "mrine", "--holdout-fold", "5", "--resume");
         assertEquals(0, more.status(), more.out() + more.err());
         assertTrue(more.out().contains("resumed from") && more.out().contains("epoch 7/8"), more.out());
@@ -87,7 +72,7 @@ class TrainingCommandsTest {
     @SuppressWarnings("unchecked")
     void demoWritesTheResultsFolderAndDecodesAboveChance() {
         Path out = dir.resolve("demo");
-        Run r = mrine("demo", "--out", out.toString(), "--trials", "40", "--steps", "50", "--epochs", "4", "--threads", "2");
+        CliRun r = mrine("demo", "--out", out.toString(), "--trials", "40", "--steps", "50", "--epochs", "4", "--threads", "2");
         assertEquals(0, r.status(), r.out() + r.err());
         for (String f : List.of("metrics.json", "report.md", "config.yaml", "data.safetensors", "loss_curves.png", "behavior.png",
                 "latents.png", "cc_bars.png", "drop_robustness.png", "checkpoints/mrine/fold1.safetensors",
@@ -122,7 +107,7 @@ class TrainingCommandsTest {
     void evaluateRunsChosenModelsAndConfigErrorsAreClear() throws Exception {
         Path data = simulate(20, 30);
         Path out = dir.resolve("eval");
-        Run r = mrine("evaluate", "--data", data.toString(), "--config", tinyConfig(2).toString(), "--out", out.toString(),
+        CliRun r = mrine("evaluate", "--data", data.toString(), "--config", tinyConfig(2).toString(), "--out", out.toString(),
                 "--model", "spikes_only", "--model", "both=s+y", "--no-plots", "--threads", "1");
         assertEquals(0, r.status(), r.out() + r.err());
         String json = read(out.resolve("metrics.json"));
@@ -131,11 +116,11 @@ class TrainingCommandsTest {
 
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "training:\n  epochs: 3\n  learning_rate: 0.1\n");
-        Run e = mrine("evaluate", "--data", data.toString(), "--config", bad.toString(), "--out", out.toString());
+        CliRun e = mrine("evaluate", "--data", data.toString(), "--config", bad.toString(), "--out", out.toString());
         assertEquals(2, e.status());
         assertTrue(e.err().contains("bad.yaml") && e.err().contains("training.learning_rate"), e.err());
 
-        Run m = mrine("train", "--data", data.toString(), "--out", out.toString(), "--model", "lfp_only");
+        CliRun m = mrine("train", "--data", data.toString(), "--out", out.toString(), "--model", "lfp_only");
         assertEquals(2, m.status());
         assertTrue(m.err().contains("unknown model 'lfp_only'") && m.err().contains("spikes_only"), m.err());
     }

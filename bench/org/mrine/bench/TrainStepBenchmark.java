@@ -1,14 +1,10 @@
 package org.mrine.bench;
 
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
 import org.mrine.model.Batch;
-import org.mrine.model.Likelihood;
-import org.mrine.model.ModalitySpec;
-import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
 import org.mrine.model.TrainingNoise;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -50,36 +46,12 @@ public class TrainStepBenchmark {
     private MrineModel model;
     private Batch batch;
 
-    public static ModelConfig paperConfig() {
-        int[] hidden = {128, 128, 128};
-        return new ModelConfig(List.of(
-                new ModalitySpec("s", Likelihood.POISSON, 20, hidden, 2.9f, 50f, 1f),
-                new ModalitySpec("y", Likelihood.GAUSSIAN, 20, hidden, 1f, 5f, 1f)),
-                64, 64, new int[] {128}, 1f, 1e-3f, 30f, new int[] {0, 1, 2, 3, 4});
-    }
-
-    /** Spike counts and field values with the field sampled every 5th step. */
-    public static Batch paperBatch(int trials, int steps, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        float[] s = new float[trials * steps * 20], y = new float[trials * steps * 20];
-        float[] ms = new float[trials * steps], my = new float[trials * steps];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = rng.nextInt(3);
-            y[i] = (float) rng.nextGaussian();
-        }
-        for (int i = 0; i < ms.length; i++) {
-            ms[i] = 1f;
-            my[i] = (i % steps) % 5 == 0 ? 1f : 0f;
-        }
-        return new Batch(trials, steps, List.of(s, y), List.of(ms, my));
-    }
-
     @Setup(Level.Trial)
     public void setup() {
         be = Backends.create(backend);
-        model = new MrineModel(paperConfig(), be);
+        model = new MrineModel(BenchSetups.paper(), be);
         model.initialize(new SplittableRandom(1));
-        batch = paperBatch(TRIALS, steps, 2);
+        batch = BenchSetups.batch(BenchSetups.paper(), TRIALS, steps, 5, 2);
     }
 
     @Benchmark

@@ -300,7 +300,7 @@ public final class MrineModel {
     /** The reference's outputs of the last forward pass, by name (x_pred, x_filter, ..., a_hat). */
     public Map<String, HostTensor> outputs() {
         State s = requireState();
-        final int X = config.latentDim(), A = config.embeddingDim();
+        final int A = config.embeddingDim();
         Map<String, HostTensor> out = new LinkedHashMap<>();
         out.put("x_pred", s.bb.predMean.toHost());
         out.put("x_filter", s.bb.filtMean.toHost());

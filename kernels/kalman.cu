@@ -68,7 +68,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
             bcholesky(A, S, ldA, tmp, err);
             bcholsolve(A, X, S, ldA, W0, ldX);                                   // W0 = S^-1 C P = K^T
             btranspose(A, X, W0, ldX, gt, A);                                    // gain[t] = K
-            bcopy(A, A, S, ldA, cholS + t * aa, A);
+            btranspose(A, A, S, ldA, cholS + t * aa, A);                           // stored as U = L^T, as on the CPU
             bmm(true, false, X, X, A, -1.f, sC, ldX, W0, ldX, 0.f, W1, ldX);     // W1 = -C^T K^T
             __syncthreads();
             for (int i = threadIdx.x; i < X; i += blockDim.x) W1[i * ldX + i] += 1.f;   // L^T = I - C^T K^T
@@ -193,7 +193,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
             // P_filt = P - X^T Y with Y = C P [A,X], X = K^T = S^-1 Y
             bmm(false, false, A, X, X, 1.f, sC, ldX, Pm, ldX, 0.f, W0, ldX);     // W0 = Y
             bcopy(X, A, gain + t * xa, A, Kg, ldA);
-            bcopy(A, A, cholS + t * aa, A, Ls, ldA);
+            btranspose(A, A, cholS + t * aa, A, Ls, ldA);                          // back to L
             btranspose(X, A, dGain + t * xa, A, U1, ldX);                        // U1 = dK^T
             __syncthreads();
             bmm(false, true, A, X, X, -1.f, W0, ldX, E, ldX, 1.f, U1, ldX);      // dX = dK^T - Y E^T

@@ -39,7 +39,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_gain(c
         __syncthreads();
         bmm(false, false, X, X, X, 1.f, sA, ldX, filt + t * xx, X, 0.f, W, ldX);    // W = A P_filt
         bcholesky(X, L, ldX, tmp, err);
-        bcopy(X, X, L, ldX, cholNext + t * xx, X);
+        btranspose(X, X, L, ldX, cholNext + t * xx, X);                             // stored as U = L^T, as on the CPU
         bcholsolve(X, X, L, ldX, W, ldX);                                           // W = J^T
         btranspose(X, X, W, ldX, J + t * xx, X);
         __syncthreads();
@@ -181,7 +181,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_ba
             G[k] = g;
             Jt[k] = J[off + e];
             D[k] = smooth[next + e] - prior[next + e];
-            Ls[k] = cholNext[off + e];
+            Ls[k] = cholNext[off + j * X + i];                                   // stored U = L^T back to L
             Fd[k] = dFilt[off + e] + g;                                          // dP_filt += G
         }
         __syncthreads();

@@ -13,7 +13,8 @@ import org.mrine.tensor.Workspace;
  * prior      [T+1,X,X]  P_{t|t-1}; prior[0] = Sigma_0, prior[t+1] = A filt[t] A^T + Q
  * filt       [T,X,X]    P_{t|t}
  * gain       [T,X,A]    K_t (zero where the sample is missing)
- * cholS      [T,A,A]    Cholesky factor of S_t = C prior[t] C^T + R (where a sample exists)
+ * cholS      [T,A,A]    Cholesky factor of S_t = C prior[t] C^T + R (where a sample exists; its
+ *                       triangle is the backend's choice: the CPU stores U = L^T, S = U^T U)
  * smootherGain [T,X,X]  J_t = filt[t] A^T prior[t+1]^-1 (t < T-1)
  * cholNext   [T,X,X]    Cholesky factor of prior[t+1] (t < T-1)
  * smooth     [T,X,X]    P_{t|T}

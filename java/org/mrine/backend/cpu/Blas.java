@@ -138,7 +138,26 @@ public final class Blas {
 
     /** x[0..n) *= alpha. */
     public static void scal(int n, float alpha, MemorySegment x, long xOff) {
-        for (int i = 0; i < n; i++) set(x, xOff + i, alpha * get(x, xOff + i));
+        int i = 0;
+        if (VECTOR) {
+            FloatVector va = FloatVector.broadcast(SP, alpha);
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector.fromMemorySegment(SP, x, (xOff + i) * 4, ORDER).mul(va).intoMemorySegment(x, (xOff + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) set(x, xOff + i, alpha * get(x, xOff + i));
+    }
+
+    /** dst[0..n) = alpha * src[0..n) (no aliasing needed: element by element). */
+    public static void scaleInto(int n, float alpha, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
+        int i = 0;
+        if (VECTOR) {
+            FloatVector va = FloatVector.broadcast(SP, alpha);
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector.fromMemorySegment(SP, src, (sOff + i) * 4, ORDER).mul(va).intoMemorySegment(dst, (dOff + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) set(dst, dOff + i, alpha * get(src, sOff + i));
     }
 
     /**
@@ -294,80 +313,145 @@ public final class Blas {
     }
 
     /**
-     * In-place Cholesky factor of a symmetric positive definite [n,n] matrix: the lower triangle
-     * becomes L with A = L L^T, the strict upper triangle is zeroed.
+     * In-place Cholesky factor of a symmetric positive definite [n,n] matrix: the upper triangle
+     * becomes U with A = U^T U (U = L^T), the strict lower triangle is zeroed. Only the upper
+     * triangle of A is read.
+     *
+     * <p>Right-looking, row by row: once row k of U is known, every later row's trailing part is
+     * updated by one contiguous multiply-add with row k. Row-major storage makes that the vector
+     * loop (the dot-product form would end each of its n^2/2 entries with a horizontal sum).
      *
      * @throws ArithmeticException when a pivot is not positive (the matrix is not SPD)
      */
     public static void cholesky(int n, MemorySegment a, long off) {
-        for (int j = 0; j < n; j++) {
-            long rowJ = off + (long) j * n;
-            float diag = get(a, rowJ + j) - dot(j, a, rowJ, a, rowJ);
+        for (int k = 0; k < n; k++) {
+            long rowK = off + (long) k * n;
+            float diag = get(a, rowK + k);
             if (!(diag > 0f)) {
-                throw new ArithmeticException("matrix is not positive definite (pivot " + j + " = " + diag + ")");
+                throw new ArithmeticException("matrix is not positive definite (pivot " + k + " = " + diag + ")");
             }
-            float ljj = (float) Math.sqrt(diag);
-            set(a, rowJ + j, ljj);
-            float inv = 1f / ljj;
-            for (int i = j + 1; i < n; i++) {
+            float ukk = (float) Math.sqrt(diag);
+            set(a, rowK + k, ukk);
+            float inv = 1f / ukk;
+            scal(n - k - 1, inv, a, rowK + k + 1);
+            for (int i = k + 1; i < n; i++) {
+                // row i, columns i..n-1 -= U[k,i] * U[k, i..n-1]; the vector loop starts at the aligned
+                // column at or below i, writing junk left of the diagonal that the final pass clears
+                float uki = -get(a, rowK + i);
                 long rowI = off + (long) i * n;
-                set(a, rowI + j, (get(a, rowI + j) - dot(j, a, rowI, a, rowJ)) * inv);
+                int j = VECTOR ? i - i % LANES : i;
+                if (VECTOR) {
+                    FloatVector vu = FloatVector.broadcast(SP, uki);
+                    for (int bound = j + SP.loopBound(n - j); j < bound; j += LANES) {
+                        FloatVector vk = FloatVector.fromMemorySegment(SP, a, (rowK + j) * 4, ORDER);
+                        FloatVector vi = FloatVector.fromMemorySegment(SP, a, (rowI + j) * 4, ORDER);
+                        vk.fma(vu, vi).intoMemorySegment(a, (rowI + j) * 4, ORDER);
+                    }
+                }
+                for (; j < n; j++) set(a, rowI + j, Math.fma(uki, get(a, rowK + j), get(a, rowI + j)));
             }
-            for (int i = j + 1; i < n; i++) set(a, rowJ + i, 0f);
         }
+        for (int i = 1; i < n; i++) zero(i, a, off + (long) i * n);
     }
 
     /**
-     * Solves (L L^T) X = B in place, with L the factor from {@link #cholesky} and B [n, nrhs]
-     * row-major: forward substitution with L, then back substitution with L^T, row by row so the
-     * inner loop runs over the contiguous right-hand sides.
+     * Solves (U^T U) X = B in place, with U the factor from {@link #cholesky} and B [n, nrhs]
+     * row-major: forward substitution with U^T, then back substitution with U, row by row so the
+     * inner loop runs over the contiguous right-hand sides. Four vectors of right-hand sides go
+     * together: four independent multiply-add chains share each broadcast factor entry (one chain
+     * alone would wait on the multiply-add latency).
      */
-    public static void cholSolve(int n, int nrhs, MemorySegment l, long lOff, MemorySegment b, long bOff) {
+    public static void cholSolve(int n, int nrhs, MemorySegment u, long uOff, MemorySegment b, long bOff) {
         if (!VECTOR || nrhs < LANES) {
-            cholSolveSimple(n, nrhs, l, lOff, b, bOff);
+            cholSolveSimple(n, nrhs, u, uOff, b, bOff);
             return;
         }
-        // One vector of right-hand sides at a time: each row's partial sum stays in a register
-        // while the solved rows above (or below) stream past it.
-        for (int j = 0; j < nrhs; j += LANES) {
+        int j = 0;
+        for (; j + 4 * LANES <= nrhs; j += 4 * LANES) cholSolve4(n, nrhs, j, u, uOff, b, bOff);
+        for (; j < nrhs; j += LANES) {
             VectorMask<Float> m = j + LANES <= nrhs ? SP.maskAll(true) : SP.indexInRange(j, nrhs);
             for (int i = 0; i < n; i++) {
-                long lRow = lOff + (long) i * n;
                 FloatVector acc = FloatVector.fromMemorySegment(SP, b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
                 for (int p = 0; p < i; p++) {
                     FloatVector bp = FloatVector.fromMemorySegment(SP, b, (bOff + (long) p * nrhs + j) * 4, ORDER, m);
-                    acc = bp.fma(FloatVector.broadcast(SP, -get(l, lRow + p)), acc);
+                    acc = bp.fma(FloatVector.broadcast(SP, -get(u, uOff + (long) p * n + i)), acc);
                 }
-                acc.mul(1f / get(l, lRow + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+                acc.mul(1f / get(u, uOff + (long) i * n + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
             }
             for (int i = n - 1; i >= 0; i--) {
+                long uRow = uOff + (long) i * n;
                 FloatVector acc = FloatVector.fromMemorySegment(SP, b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
                 for (int p = i + 1; p < n; p++) {
                     FloatVector bp = FloatVector.fromMemorySegment(SP, b, (bOff + (long) p * nrhs + j) * 4, ORDER, m);
-                    acc = bp.fma(FloatVector.broadcast(SP, -get(l, lOff + (long) p * n + i)), acc);
+                    acc = bp.fma(FloatVector.broadcast(SP, -get(u, uRow + p)), acc);
                 }
-                acc.mul(1f / get(l, lOff + (long) i * n + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+                acc.mul(1f / get(u, uRow + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
             }
+        }
+    }
+
+    /** Columns [j, j + 4 LANES) of {@link #cholSolve}: the same operations in the same order per entry. */
+    private static void cholSolve4(int n, int nrhs, int j, MemorySegment u, long uOff, MemorySegment b, long bOff) {
+        for (int i = 0; i < n; i++) {
+            long bi = (bOff + (long) i * nrhs + j) * 4;
+            FloatVector acc0 = FloatVector.fromMemorySegment(SP, b, bi, ORDER);
+            FloatVector acc1 = FloatVector.fromMemorySegment(SP, b, bi + 4L * LANES, ORDER);
+            FloatVector acc2 = FloatVector.fromMemorySegment(SP, b, bi + 8L * LANES, ORDER);
+            FloatVector acc3 = FloatVector.fromMemorySegment(SP, b, bi + 12L * LANES, ORDER);
+            for (int p = 0; p < i; p++) {
+                long bp = (bOff + (long) p * nrhs + j) * 4;
+                FloatVector f = FloatVector.broadcast(SP, -get(u, uOff + (long) p * n + i));
+                acc0 = FloatVector.fromMemorySegment(SP, b, bp, ORDER).fma(f, acc0);
+                acc1 = FloatVector.fromMemorySegment(SP, b, bp + 4L * LANES, ORDER).fma(f, acc1);
+                acc2 = FloatVector.fromMemorySegment(SP, b, bp + 8L * LANES, ORDER).fma(f, acc2);
+                acc3 = FloatVector.fromMemorySegment(SP, b, bp + 12L * LANES, ORDER).fma(f, acc3);
+            }
+            FloatVector inv = FloatVector.broadcast(SP, 1f / get(u, uOff + (long) i * n + i));
+            acc0.mul(inv).intoMemorySegment(b, bi, ORDER);
+            acc1.mul(inv).intoMemorySegment(b, bi + 4L * LANES, ORDER);
+            acc2.mul(inv).intoMemorySegment(b, bi + 8L * LANES, ORDER);
+            acc3.mul(inv).intoMemorySegment(b, bi + 12L * LANES, ORDER);
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            long uRow = uOff + (long) i * n;
+            long bi = (bOff + (long) i * nrhs + j) * 4;
+            FloatVector acc0 = FloatVector.fromMemorySegment(SP, b, bi, ORDER);
+            FloatVector acc1 = FloatVector.fromMemorySegment(SP, b, bi + 4L * LANES, ORDER);
+            FloatVector acc2 = FloatVector.fromMemorySegment(SP, b, bi + 8L * LANES, ORDER);
+            FloatVector acc3 = FloatVector.fromMemorySegment(SP, b, bi + 12L * LANES, ORDER);
+            for (int p = i + 1; p < n; p++) {
+                long bp = (bOff + (long) p * nrhs + j) * 4;
+                FloatVector f = FloatVector.broadcast(SP, -get(u, uRow + p));
+                acc0 = FloatVector.fromMemorySegment(SP, b, bp, ORDER).fma(f, acc0);
+                acc1 = FloatVector.fromMemorySegment(SP, b, bp + 4L * LANES, ORDER).fma(f, acc1);
+                acc2 = FloatVector.fromMemorySegment(SP, b, bp + 8L * LANES, ORDER).fma(f, acc2);
+                acc3 = FloatVector.fromMemorySegment(SP, b, bp + 12L * LANES, ORDER).fma(f, acc3);
+            }
+            FloatVector inv = FloatVector.broadcast(SP, 1f / get(u, uRow + i));
+            acc0.mul(inv).intoMemorySegment(b, bi, ORDER);
+            acc1.mul(inv).intoMemorySegment(b, bi + 4L * LANES, ORDER);
+            acc2.mul(inv).intoMemorySegment(b, bi + 8L * LANES, ORDER);
+            acc3.mul(inv).intoMemorySegment(b, bi + 12L * LANES, ORDER);
         }
     }
 
     /** The row-by-row solve: reference for the vector path, and the path for few right-hand sides. */
-    static void cholSolveSimple(int n, int nrhs, MemorySegment l, long lOff, MemorySegment b, long bOff) {
+    static void cholSolveSimple(int n, int nrhs, MemorySegment u, long uOff, MemorySegment b, long bOff) {
         for (int i = 0; i < n; i++) {
             long rowB = bOff + (long) i * nrhs;
             for (int p = 0; p < i; p++) {
-                float lip = get(l, lOff + (long) i * n + p);
-                if (lip != 0f) axpy(nrhs, -lip, b, bOff + (long) p * nrhs, b, rowB);
+                float upi = get(u, uOff + (long) p * n + i);
+                if (upi != 0f) axpy(nrhs, -upi, b, bOff + (long) p * nrhs, b, rowB);
             }
-            scal(nrhs, 1f / get(l, lOff + (long) i * n + i), b, rowB);
+            scal(nrhs, 1f / get(u, uOff + (long) i * n + i), b, rowB);
         }
         for (int i = n - 1; i >= 0; i--) {
             long rowB = bOff + (long) i * nrhs;
             for (int p = i + 1; p < n; p++) {
-                float lpi = get(l, lOff + (long) p * n + i);
-                if (lpi != 0f) axpy(nrhs, -lpi, b, bOff + (long) p * nrhs, b, rowB);
+                float uip = get(u, uOff + (long) i * n + p);
+                if (uip != 0f) axpy(nrhs, -uip, b, bOff + (long) p * nrhs, b, rowB);
             }
-            scal(nrhs, 1f / get(l, lOff + (long) i * n + i), b, rowB);
+            scal(nrhs, 1f / get(u, uOff + (long) i * n + i), b, rowB);
         }
     }
 

@@ -88,9 +88,7 @@ final class CpuKalman {
                 // P_filt = L (P_pred L^T) + K^T' (R K^T)
                 mm(false, false, nx, nx, nx, 1f, prior, pOff, w1, 0, 0f, w2, 0);
                 mm(true, false, nx, nx, nx, 1f, w1, 0, w2, 0, 0f, filt, fOff);
-                for (int i = 0; i < na; i++) {
-                    for (int j = 0; j < nx; j++) set(w3, (long) i * nx + j, get(w0, (long) i * nx + j) * get(rDiag, i));
-                }
+                for (int i = 0; i < na; i++) Blas.scaleInto(nx, get(rDiag, i), w0, (long) i * nx, w3, (long) i * nx);
                 mm(true, false, nx, nx, na, 1f, w0, 0, w3, 0, 1f, filt, fOff);
                 Blas.symmetrize(nx, filt, fOff);
             } else {

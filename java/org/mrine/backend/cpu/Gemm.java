@@ -115,19 +115,6 @@ final class Gemm {
         return mask == null ? load(s, index) : FloatVector.fromMemorySegment(SP, s, index * 4, ORDER, mask);
     }
 
-    private static void store(FloatVector v, MemorySegment s, long index, VectorMask<Float> mask) {
-        if (mask == null) {
-            v.intoMemorySegment(s, index * 4, ORDER);
-        } else {
-            v.intoMemorySegment(s, index * 4, ORDER, mask);
-        }
-    }
-
-    private static FloatVector finish(FloatVector acc, float alpha, float beta, MemorySegment c, long index, VectorMask<Float> mask) {
-        FloatVector r = acc.mul(alpha);
-        return beta == 0f ? r : load(c, index, mask).fma(FloatVector.broadcast(SP, beta), r);
-    }
-
     private static void tile4x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -149,15 +136,29 @@ final class Gemm {
             c30 = x3.fma(b0, c30);
             c31 = x3.fma(b1, c31);
         }
+        // The epilogue is written out here: behind a helper call C2 would box the accumulators.
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        store(finish(c00, alpha, beta, c, r0, null), c, r0, null);
-        store(finish(c01, alpha, beta, c, r0 + L, null), c, r0 + L, null);
-        store(finish(c10, alpha, beta, c, r1, null), c, r1, null);
-        store(finish(c11, alpha, beta, c, r1 + L, null), c, r1 + L, null);
-        store(finish(c20, alpha, beta, c, r2, null), c, r2, null);
-        store(finish(c21, alpha, beta, c, r2 + L, null), c, r2 + L, null);
-        store(finish(c30, alpha, beta, c, r3, null), c, r3, null);
-        store(finish(c31, alpha, beta, c, r3 + L, null), c, r3 + L, null);
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        if (beta == 0f) {
+            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
+            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
+            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
+            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
+            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
+            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
+            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
+            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        } else {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        }
     }
 
     private static void tile4x1(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
@@ -175,10 +176,23 @@ final class Gemm {
             c3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap)).fma(b0, c3);
         }
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        store(finish(c0, alpha, beta, c, r0, mask), c, r0, mask);
-        store(finish(c1, alpha, beta, c, r1, mask), c, r1, mask);
-        store(finish(c2, alpha, beta, c, r2, mask), c, r2, mask);
-        store(finish(c3, alpha, beta, c, r3, mask), c, r3, mask);
+        VectorMask<Float> m = mask == null ? SP.maskAll(true) : mask;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c0 = c0.mul(va);
+        c1 = c1.mul(va);
+        c2 = c2.mul(va);
+        c3 = c3.mul(va);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER, m).fma(vb, c0);
+            c1 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER, m).fma(vb, c1);
+            c2 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER, m).fma(vb, c2);
+            c3 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER, m).fma(vb, c3);
+        }
+        c0.intoMemorySegment(c, r0 * 4, ORDER, m);
+        c1.intoMemorySegment(c, r1 * 4, ORDER, m);
+        c2.intoMemorySegment(c, r2 * 4, ORDER, m);
+        c3.intoMemorySegment(c, r3 * 4, ORDER, m);
     }
 
     private static void tile1x1(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
@@ -191,6 +205,9 @@ final class Gemm {
             c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps)).fma(load(b, bRow, mask), c0);
         }
         long r0 = cOff + (long) i * ldc + j;
-        store(finish(c0, alpha, beta, c, r0, mask), c, r0, mask);
+        VectorMask<Float> m = mask == null ? SP.maskAll(true) : mask;
+        c0 = c0.mul(FloatVector.broadcast(SP, alpha));
+        if (beta != 0f) c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER, m).fma(FloatVector.broadcast(SP, beta), c0);
+        c0.intoMemorySegment(c, r0 * 4, ORDER, m);
     }
 }

@@ -57,8 +57,9 @@ class BlasTest {
     @Test
     void choleskySolveRecoversSolution() {
         try (Arena arena = Arena.ofConfined()) {
-            for (int n : new int[] {1, 5, 13, 64}) {
-                int r = 3;
+            // right-hand side counts for every solve path: simple (3), one masked vector (5 + a vector),
+            // four vectors at a time (64), four vectors plus a masked tail (70)
+            for (int n : new int[] {1, 5, 13, 17, 64}) for (int r : new int[] {3, 21, 64, 70}) {
                 double[] g = new double[n * n];
                 MemorySegment gs = random(arena, n * n, g);
                 MemorySegment a = arena.allocate((long) n * n * 4, 64);
@@ -69,9 +70,21 @@ class BlasTest {
                 MemorySegment xs = random(arena, n * r, x);
                 MemorySegment b = arena.allocate((long) n * r * 4, 64);
                 Blas.mm(false, false, n, r, n, 1f, a, 0, xs, 0, 0f, b, 0);
+                float[] spd = a.toArray(ValueLayout.JAVA_FLOAT);
                 Blas.cholesky(n, a, 0);
+                // U is upper triangular with U^T U = A
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double uTu = 0;
+                        for (int p = 0; p < n; p++) {
+                            uTu += (double) a.getAtIndex(ValueLayout.JAVA_FLOAT, (long) p * n + i) * a.getAtIndex(ValueLayout.JAVA_FLOAT, (long) p * n + j);
+                        }
+                        if (j < i) assertEquals(0f, a.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + j), "strict lower triangle");
+                        assertEquals(spd[i * n + j], uTu, 1e-4 * n, "U^T U at " + i + "," + j);
+                    }
+                }
                 Blas.cholSolve(n, r, a, 0, b, 0);
-                for (int i = 0; i < n * r; i++) assertEquals(x[i], b.getAtIndex(ValueLayout.JAVA_FLOAT, i), 1e-4, "n=" + n);
+                for (int i = 0; i < n * r; i++) assertEquals(x[i], b.getAtIndex(ValueLayout.JAVA_FLOAT, i), 1e-4, "n=" + n + " r=" + r);
             }
         }
     }

@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -42,11 +41,13 @@ final class Gemm {
         MemorySegment bRows = b;
         long bRowsOff = bOff;
         int ldbRows = ldb;
-        if (transB) {
-            bRows = packBuffer((long) k * n);
-            Blas.transpose(n, k, b, bOff, bRows, 0);   // B [n,k] -> B^T [k,n]
+        if (transB || n % L != 0) {
+            // op(B) as rows [k, nPad], zero beyond column n: every B load is then a whole vector
+            int nPad = (n + L - 1) / L * L;
+            bRows = packBuffer((long) k * nPad);
+            pack(transB, n, k, b, bOff, ldb, bRows, nPad);
             bRowsOff = 0;
-            ldbRows = n;
+            ldbRows = nPad;
         }
         final MemorySegment bb = bRows;
         final long bo = bRowsOff;
@@ -77,6 +78,22 @@ final class Gemm {
         };
     }
 
+    /** dst [k, nPad] = op(B) [k, n] padded with zero columns. */
+    private static void pack(boolean transB, int n, int k, MemorySegment b, long bOff, int ldb, MemorySegment dst, int nPad) {
+        for (int p = 0; p < k; p++) {
+            long row = (long) p * nPad;
+            if (transB) {
+                for (int j = 0; j < n; j++) Blas.set(dst, row + j, Blas.get(b, bOff + (long) j * ldb + p));
+            } else {
+                MemorySegment.copy(b, (bOff + (long) p * ldb) * 4, dst, row * 4, (long) n * 4);
+            }
+            for (int j = n; j < nPad; j++) Blas.set(dst, row + j, 0f);
+        }
+    }
+
+    /** Per-thread lanes of a partial last vector of C, written lane by lane. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
     private static MemorySegment packBuffer(long floats) {
         MemorySegment[] holder = PACK.get();
         if (holder[0] == null || holder[0].byteSize() < floats * 4) {
@@ -91,28 +108,17 @@ final class Gemm {
                              float beta, MemorySegment c, long cOff, int ldc) {
         // A(i, p): stride between rows and between p, whichever way A is stored
         final long rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;
+        final float[] lanes = LANES.get();
         int i = from;
         for (; i + ROWS <= to; i += ROWS) {
             int j = 0;
             for (; j + 2 * L <= n; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
-            for (; j + L <= n; j += L) tile4x1(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, null);
-            if (j < n) tile4x1(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, SP.indexInRange(j, n));
+            for (; j < n; j += L) tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
         }
         for (; i < to; i++) {
             int j = 0;
-            for (; j < n; j += L) {
-                VectorMask<Float> mask = j + L <= n ? null : SP.indexInRange(j, n);
-                tile1x1(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, mask);
-            }
+            for (; j < n; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
         }
-    }
-
-    private static FloatVector load(MemorySegment s, long index) {
-        return FloatVector.fromMemorySegment(SP, s, index * 4, ORDER);
-    }
-
-    private static FloatVector load(MemorySegment s, long index, VectorMask<Float> mask) {
-        return mask == null ? load(s, index) : FloatVector.fromMemorySegment(SP, s, index * 4, ORDER, mask);
     }
 
     private static void tile4x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
@@ -121,7 +127,7 @@ final class Gemm {
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector b0 = load(b, bRow), b1 = load(b, bRow + L);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
             long ap = p * ps;
             FloatVector x0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
             c00 = x0.fma(b0, c00);
@@ -161,14 +167,20 @@ final class Gemm {
         }
     }
 
-    private static void tile4x1(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+    /**
+     * A 4-row by 1-vector tile of C, columns [j, j + width). op(B) rows are padded to whole
+     * vectors, so no load needs a mask; a partial last vector (width &lt; L) goes to C lane by
+     * lane through {@code lanes}. (Masked loads and stores that can reach past a segment's end
+     * have a slow path, and C2 then kept every vector of the loop on the heap.)
+     */
+    private static void tile4x1(int i, int j, int width, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
-                                VectorMask<Float> mask) {
+                                float[] lanes) {
         FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector b0 = load(b, bRow, mask);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
             long ap = p * ps;
             c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap)).fma(b0, c0);
             c1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap)).fma(b0, c1);
@@ -176,38 +188,56 @@ final class Gemm {
             c3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap)).fma(b0, c3);
         }
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        VectorMask<Float> m = mask == null ? SP.maskAll(true) : mask;
         FloatVector va = FloatVector.broadcast(SP, alpha);
         c0 = c0.mul(va);
         c1 = c1.mul(va);
         c2 = c2.mul(va);
         c3 = c3.mul(va);
+        if (width < L) {
+            storeLanes(c0, width, beta, c, r0, lanes);
+            storeLanes(c1, width, beta, c, r1, lanes);
+            storeLanes(c2, width, beta, c, r2, lanes);
+            storeLanes(c3, width, beta, c, r3, lanes);
+            return;
+        }
         if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER, m).fma(vb, c0);
-            c1 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER, m).fma(vb, c1);
-            c2 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER, m).fma(vb, c2);
-            c3 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER, m).fma(vb, c3);
+            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c0);
+            c1 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c1);
+            c2 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c2);
+            c3 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c3);
         }
-        c0.intoMemorySegment(c, r0 * 4, ORDER, m);
-        c1.intoMemorySegment(c, r1 * 4, ORDER, m);
-        c2.intoMemorySegment(c, r2 * 4, ORDER, m);
-        c3.intoMemorySegment(c, r3 * 4, ORDER, m);
+        c0.intoMemorySegment(c, r0 * 4, ORDER);
+        c1.intoMemorySegment(c, r1 * 4, ORDER);
+        c2.intoMemorySegment(c, r2 * 4, ORDER);
+        c3.intoMemorySegment(c, r3 * 4, ORDER);
     }
 
-    private static void tile1x1(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+    /** One row by one vector, like {@link #tile4x1}. */
+    private static void tile1x1(int i, int j, int width, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
-                                VectorMask<Float> mask) {
+                                float[] lanes) {
         FloatVector c0 = FloatVector.zero(SP);
         long a0 = aOff + i * rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps)).fma(load(b, bRow, mask), c0);
+            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps)).fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c0);
         }
         long r0 = cOff + (long) i * ldc + j;
-        VectorMask<Float> m = mask == null ? SP.maskAll(true) : mask;
         c0 = c0.mul(FloatVector.broadcast(SP, alpha));
-        if (beta != 0f) c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER, m).fma(FloatVector.broadcast(SP, beta), c0);
-        c0.intoMemorySegment(c, r0 * 4, ORDER, m);
+        if (width < L) {
+            storeLanes(c0, width, beta, c, r0, lanes);
+            return;
+        }
+        if (beta != 0f) c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(FloatVector.broadcast(SP, beta), c0);
+        c0.intoMemorySegment(c, r0 * 4, ORDER);
+    }
+
+    /** c[at .. at + width) = v's first lanes (+ beta * c): the same operations as the vector epilogue. */
+    private static void storeLanes(FloatVector v, int width, float beta, MemorySegment c, long at, float[] lanes) {
+        v.intoArray(lanes, 0);
+        for (int q = 0; q < width; q++) {
+            Blas.set(c, at + q, beta == 0f ? lanes[q] : Math.fma(Blas.get(c, at + q), beta, lanes[q]));
+        }
     }
 }

@@ -27,23 +27,24 @@ class BlasTest {
     void gemmAllTranspositions() {
         int compared = 0;
         try (Arena arena = Arena.ofConfined()) {
-            for (int[] mnk : new int[][] {{1, 1, 1}, {3, 17, 5}, {19, 7, 33}, {16, 16, 16}, {5, 40, 9}}) {
+            // tiles of 4x2, 4x1 and 1x1 vectors, partial last vectors (17, 20, 40), the scalar path (n < a vector)
+            for (int[] mnk : new int[][] {{1, 1, 1}, {3, 17, 5}, {19, 7, 33}, {16, 16, 16}, {5, 40, 9}, {9, 20, 12}}) {
                 int m = mnk[0], n = mnk[1], k = mnk[2];
                 for (boolean ta : new boolean[] {false, true}) {
-                    for (boolean tb : new boolean[] {false, true}) {
+                    for (boolean tb : new boolean[] {false, true}) for (float beta : new float[] {0f, 0.3f}) {
                         double[] a = new double[m * k], b = new double[k * n], c = new double[m * n];
                         MemorySegment sa = random(arena, m * k, a), sb = random(arena, k * n, b), sc = random(arena, m * n, c);
-                        Blas.mm(ta, tb, m, n, k, 0.7f, sa, 0, sb, 0, 0.3f, sc, 0);
+                        Blas.mm(ta, tb, m, n, k, 0.7f, sa, 0, sb, 0, beta, sc, 0);
                         for (int i = 0; i < m; i++) {
                             for (int j = 0; j < n; j++) {
-                                double want = 0.3 * c[i * n + j];
+                                double want = beta * c[i * n + j];
                                 for (int p = 0; p < k; p++) {
                                     double aip = ta ? a[p * m + i] : a[i * k + p];
                                     double bpj = tb ? b[j * k + p] : b[p * n + j];
                                     want += 0.7 * aip * bpj;
                                 }
                                 assertEquals(want, sc.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + j), 1e-5 * (1 + k),
-                                        "gemm ta=" + ta + " tb=" + tb + " at " + i + "," + j);
+                                        "gemm beta=" + beta + " ta=" + ta + " tb=" + tb + " at " + i + "," + j);
                                 compared++;
                             }
                         }
@@ -51,13 +52,13 @@ class BlasTest {
                 }
             }
         }
-        assertEquals(4 * (1 + 51 + 133 + 256 + 200), compared);
+        assertEquals(2 * 4 * (1 + 51 + 133 + 256 + 200 + 180), compared);
     }
 
     @Test
     void choleskySolveRecoversSolution() {
         try (Arena arena = Arena.ofConfined()) {
-            // right-hand side counts for every solve path: simple (3), one masked vector (5 + a vector),
+            // right-hand side counts for every solve path: simple (3), one full and one masked vector (21),
             // four vectors at a time (64), four vectors plus a masked tail (70)
             for (int n : new int[] {1, 5, 13, 17, 64}) for (int r : new int[] {3, 21, 64, 70}) {
                 double[] g = new double[n * n];

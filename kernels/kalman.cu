@@ -184,9 +184,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
         bmm(false, false, X, X, X, 1.f, U1, ldX, sA, ldX, 0.f, U2, ldX);         // U2 = (M + M^T) A
         __syncthreads();
         bmm(false, false, X, X, X, 1.f, U2, ldX, F, ldX, 1.f, dAacc, X);         // dA += (M + M^T) A F
-        bmm(true, false, X, X, X, 1.f, sA, ldX, M, ldX, 0.f, U1, ldX);           // U1 = A^T M
-        __syncthreads();
-        bmm(false, false, X, X, X, 1.f, U1, ldX, sA, ldX, 1.f, E, ldX);          // E += A^T M A
+        bmm(true, false, X, X, X, 0.5f, sA, ldX, U2, ldX, 1.f, E, ldX);          // E += A^T sym(M) A (as on the CPU)
         __syncthreads();
         if (stored) bcopy(X, X, E, ldX, dFilt + t * xx, X);
         if (trackMask[t] > 0.f) {

@@ -61,6 +61,32 @@ public interface Backend extends AutoCloseable {
                             Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
                             Tensor dObs, LdmParams grad);
 
+    /**
+     * {@link #kalmanMeanForward} for every trial of a batch: obs [B,T,A], mask [B,T], filtMean and
+     * predMean [B,T,X]; trial b uses trackOf[b] (B = trackOf.length). Trials are independent: a
+     * backend may run them in parallel. The default runs them one after another.
+     */
+    default void kalmanMeanForward(LdmParams p, CovarianceTrack[] trackOf, Tensor obs, Tensor mask,
+                                   Tensor filtMean, Tensor predMean) {
+        for (int b = 0; b < trackOf.length; b++) {
+            kalmanMeanForward(p, trackOf[b], Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b));
+        }
+    }
+
+    /**
+     * {@link #kalmanMeanBackward} for every trial of a batch (shapes as in the batched forward). The
+     * trials that share a track accumulate into its dGain in trial order; a backend may run trials
+     * of different tracks in parallel. The default runs them one after another.
+     */
+    default void kalmanMeanBackward(LdmParams p, CovarianceTrack[] trackOf, Tensor obs, Tensor mask,
+                                    Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
+                                    Tensor dObs, LdmParams grad) {
+        for (int b = 0; b < trackOf.length; b++) {
+            kalmanMeanBackward(p, trackOf[b], Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
+                    Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), grad);
+        }
+    }
+
     // ---------------------------------------------------------------- RTS smoother
 
     /** Smoother gains and smoothed covariances of filtered tracks[0..count) (independent). */

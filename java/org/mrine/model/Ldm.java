@@ -6,6 +6,7 @@ import java.util.random.RandomGenerator;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.LdmParams;
+import org.mrine.backend.Trials;
 import org.mrine.tensor.Tensor;
 import org.mrine.tensor.Workspace;
 
@@ -86,6 +87,8 @@ public final class Ldm {
         CovarianceTrack[] active = new CovarianceTrack[0];
         final Tensor[] activeMasks;
         final int[] groupOfTrial;
+        /** The track of each trial, as the batched mean recursions take them. */
+        final CovarianceTrack[] trackOfTrial;
         final int[] representativeOf;
         int groups;
 
@@ -101,6 +104,7 @@ public final class Ldm {
             smoothMean = ws.zeros(s, steps, latentDim);
             dSmoothMean = ws.zeros(s, steps, latentDim);
             groupOfTrial = new int[trials];
+            trackOfTrial = new CovarianceTrack[trials];
             representativeOf = new int[trials];
             activeMasks = new Tensor[trials];
         }
@@ -118,13 +122,13 @@ public final class Ldm {
         void forward(Backend be, Tensor obs, Tensor mask, float[] hostMask) {
             groupTrials(hostMask);
             if (active.length != tracks.size()) active = tracks.toArray(new CovarianceTrack[0]);
-            for (int g = 0; g < groups; g++) activeMasks[g] = maskOf(mask, representative(g));
+            for (int g = 0; g < groups; g++) activeMasks[g] = Trials.row(mask, representative(g));
             be.kalmanCovarianceForward(params, activeMasks, active, groups);
             if (smoothing) be.rtsCovarianceForward(params, active, groups);
-            for (int b = 0; b < trials; b++) {
-                CovarianceTrack tr = track(b);
-                be.kalmanMeanForward(params, tr, trial(obs, b), maskOf(mask, b), trial(filtMean, b), trial(predMean, b));
-                if (smoothing) be.rtsMeanForward(tr, trial(filtMean, b), trial(predMean, b), trial(smoothMean, b));
+            for (int b = 0; b < trials; b++) trackOfTrial[b] = track(b);
+            be.kalmanMeanForward(params, trackOfTrial, obs, mask, filtMean, predMean);
+            if (smoothing) {
+                for (int b = 0; b < trials; b++) be.rtsMeanForward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b));
             }
         }
 
@@ -137,15 +141,13 @@ public final class Ldm {
 
         /** Consumes dFiltMean, dSmoothMean and the tracks' covariance adjoints; writes dObs [B,T,A]. */
         void backward(Backend be, Tensor obs, Tensor mask, Tensor dObs) {
-            for (int b = 0; b < trials; b++) {
-                CovarianceTrack tr = track(b);
-                if (smoothing) {
-                    be.rtsMeanBackward(tr, trial(filtMean, b), trial(predMean, b), trial(smoothMean, b),
-                            trial(dSmoothMean, b), trial(dFiltMean, b), trial(dPredMean, b));
+            if (smoothing) {
+                for (int b = 0; b < trials; b++) {
+                    be.rtsMeanBackward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b),
+                            Trials.of(dSmoothMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b));
                 }
-                be.kalmanMeanBackward(params, tr, trial(obs, b), maskOf(mask, b), trial(filtMean, b), trial(predMean, b),
-                        trial(dFiltMean, b), trial(dPredMean, b), trial(dObs, b), grads);
             }
+            be.kalmanMeanBackward(params, trackOfTrial, obs, mask, filtMean, predMean, dFiltMean, dPredMean, dObs, grads);
             if (smoothing) be.rtsCovarianceBackward(params, active, groups, grads);
             be.kalmanCovarianceBackward(params, active, groups, grads);
         }
@@ -175,14 +177,6 @@ public final class Ldm {
         private boolean sameRow(float[] m, int b1, int b2) {
             for (int t = 0; t < steps; t++) if (m[b1 * steps + t] != m[b2 * steps + t]) return false;
             return true;
-        }
-
-        private Tensor trial(Tensor t, int b) {
-            return t.slice(b, 1).view(steps, t.dim(2));
-        }
-
-        private Tensor maskOf(Tensor mask, int b) {
-            return mask.slice(b, 1).view(steps);
         }
     }
 

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.LdmParams;
+import org.mrine.backend.Trials;
 import org.mrine.tensor.Tensor;
 import org.mrine.tensor.Workspace;
 
@@ -133,6 +134,35 @@ public final class CpuBackend implements Backend {
         if (count == 0) return;
         rts(tracks[0]);
         CpuThreads.forEach(count, (w, i) -> rtsScratch[w].covarianceForward(p, tracks[i]));
+    }
+
+    @Override
+    public void kalmanMeanForward(LdmParams p, CovarianceTrack[] trackOf, Tensor obs, Tensor mask,
+                                  Tensor filtMean, Tensor predMean) {
+        if (trackOf.length == 0) return;
+        kalman(trackOf[0]);
+        CpuThreads.forEach(trackOf.length, (w, b) -> kalmanScratch[w].meanForward(p, trackOf[b], Trials.of(obs, b),
+                Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b)));
+    }
+
+    @Override
+    public void kalmanMeanBackward(LdmParams p, CovarianceTrack[] trackOf, Tensor obs, Tensor mask,
+                                   Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
+                                   Tensor dObs, LdmParams grad) {
+        if (trackOf.length == 0) return;
+        kalman(trackOf[0]);
+        // a track's dGain takes the adjoints of all its trials: one worker runs them, in trial order
+        int[] start = new int[trackOf.length + 1], members = new int[trackOf.length];
+        int groups = Trials.groupByTrack(trackOf, start, members);
+        LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(groups));
+        CpuThreads.forEach(groups, (w, g) -> {
+            for (int i = start[g]; i < start[g + 1]; i++) {
+                int b = members[i];
+                kalmanScratch[w].meanBackward(p, trackOf[b], Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
+                        Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), acc[w]);
+            }
+        });
+        reduce(acc);
     }
 
     @Override

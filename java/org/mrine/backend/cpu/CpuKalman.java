@@ -131,9 +131,10 @@ final class CpuKalman {
             addTransposeInto(nx, w5, w0);
             mm(false, false, nx, nx, nx, 1f, w0, 0, A, 0, 0f, w1, 0);
             mm(false, false, nx, nx, nx, 1f, w1, 0, filt, fOff, 1f, dA, 0);
-            // dP_filt += A^T M A
-            mm(true, false, nx, nx, nx, 1f, A, 0, w5, 0, 0f, w1, 0);
-            mm(false, false, nx, nx, nx, 1f, w1, 0, A, 0, 1f, dFilt, dOff);
+            // dP_filt += A^T sym(M) A = 0.5 A^T (M + M^T) A, one product from the one above. Only the
+            // symmetric part of an adjoint of a symmetric matrix reaches the parameters (every
+            // variation of P_filt is symmetric), so this equals A^T M A where it matters.
+            mm(true, false, nx, nx, nx, 0.5f, A, 0, w1, 0, 1f, dFilt, dOff);
             // dQ_log += diag(M) * Q
             for (int i = 0; i < nx; i++) g.qLogDiag().add(i, get(w5, (long) i * nx + i) * get(qDiag, i));
 

@@ -266,16 +266,18 @@ class CudaParityTest {
                 compared.add("rtsCovarianceForward");
             }
             Pair filt = zeros(B, T, X), pred = zeros(B, T, X), smooth = zeros(smoothing ? B : 0, T, X);
+            // the batched mean recursions (trials of one track together), as the model calls them
+            CovarianceTrack[] tcOf = new CovarianceTrack[B], tgOf = new CovarianceTrack[B];
             for (int b = 0; b < B; b++) {
-                Pair ob = obs.slice(b, 1).view(T, A), mb = mask.slice(b, 1).view(T);
-                Pair fb = filt.slice(b, 1).view(T, X), pb = pred.slice(b, 1).view(T, X);
-                cpu.kalmanMeanForward(p.c, tc[trackOf[b]], ob.c, mb.c, fb.c, pb.c);
-                gpu.kalmanMeanForward(p.g, tg[trackOf[b]], ob.g, mb.g, fb.g, pb.g);
-                if (smoothing) {
-                    Pair sb = smooth.slice(b, 1).view(T, X);
-                    cpu.rtsMeanForward(tc[trackOf[b]], fb.c, pb.c, sb.c);
-                    gpu.rtsMeanForward(tg[trackOf[b]], fb.g, pb.g, sb.g);
-                }
+                tcOf[b] = tc[trackOf[b]];
+                tgOf[b] = tg[trackOf[b]];
+            }
+            cpu.kalmanMeanForward(p.c, tcOf, obs.c, mask.c, filt.c, pred.c);
+            gpu.kalmanMeanForward(p.g, tgOf, obs.g, mask.g, filt.g, pred.g);
+            for (int b = 0; b < B && smoothing; b++) {
+                Pair fb = filt.slice(b, 1).view(T, X), pb = pred.slice(b, 1).view(T, X), sb = smooth.slice(b, 1).view(T, X);
+                cpu.rtsMeanForward(tc[trackOf[b]], fb.c, pb.c, sb.c);
+                gpu.rtsMeanForward(tg[trackOf[b]], fb.g, pb.g, sb.g);
             }
             same(tag + ".filtMean", filt, RECURSION);
             same(tag + ".predMean", pred, RECURSION);
@@ -297,18 +299,15 @@ class CudaParityTest {
                 }
             }
             Pair dFilt = randn(1, B, T, X), dPred = randn(1, B, T, X), dSmooth = randn(1, smoothing ? B : 0, T, X), dObs = randn(1, B, T, A);
-            for (int b = 0; b < B; b++) {
-                Pair ob = obs.slice(b, 1).view(T, A), mb = mask.slice(b, 1).view(T);
+            for (int b = 0; b < B && smoothing; b++) {
                 Pair fb = filt.slice(b, 1).view(T, X), pb = pred.slice(b, 1).view(T, X);
-                Pair dfb = dFilt.slice(b, 1).view(T, X), dpb = dPred.slice(b, 1).view(T, X), dob = dObs.slice(b, 1).view(T, A);
-                if (smoothing) {
-                    Pair sb = smooth.slice(b, 1).view(T, X), dsb = dSmooth.slice(b, 1).view(T, X);
-                    cpu.rtsMeanBackward(tc[trackOf[b]], fb.c, pb.c, sb.c, dsb.c, dfb.c, dpb.c);
-                    gpu.rtsMeanBackward(tg[trackOf[b]], fb.g, pb.g, sb.g, dsb.g, dfb.g, dpb.g);
-                }
-                cpu.kalmanMeanBackward(p.c, tc[trackOf[b]], ob.c, mb.c, fb.c, pb.c, dfb.c, dpb.c, dob.c, grad.c);
-                gpu.kalmanMeanBackward(p.g, tg[trackOf[b]], ob.g, mb.g, fb.g, pb.g, dfb.g, dpb.g, dob.g, grad.g);
+                Pair dfb = dFilt.slice(b, 1).view(T, X), dpb = dPred.slice(b, 1).view(T, X);
+                Pair sb = smooth.slice(b, 1).view(T, X), dsb = dSmooth.slice(b, 1).view(T, X);
+                cpu.rtsMeanBackward(tc[trackOf[b]], fb.c, pb.c, sb.c, dsb.c, dfb.c, dpb.c);
+                gpu.rtsMeanBackward(tg[trackOf[b]], fb.g, pb.g, sb.g, dsb.g, dfb.g, dpb.g);
             }
+            cpu.kalmanMeanBackward(p.c, tcOf, obs.c, mask.c, filt.c, pred.c, dFilt.c, dPred.c, dObs.c, grad.c);
+            gpu.kalmanMeanBackward(p.g, tgOf, obs.g, mask.g, filt.g, pred.g, dFilt.g, dPred.g, dObs.g, grad.g);
             same(tag + ".dFiltMean", dFilt, ADJOINT);
             same(tag + ".dPredMean", dPred, ADJOINT);
             same(tag + ".dObs", dObs, ADJOINT);

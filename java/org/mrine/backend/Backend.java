@@ -31,6 +31,19 @@ public interface Backend extends AutoCloseable {
     void denseBackward(Tensor in, Tensor weight, Tensor out, boolean tanh, Tensor dOut,
                        Tensor dIn, Tensor dWeight, Tensor dBias);
 
+    /**
+     * The weight [O,I] of a dense layer copied into this backend's layout for one-row inference
+     * ({@link #denseForwardRow}), for weights that no longer change (streaming): later changes to
+     * weight do not reach the copy. The CPU keeps W^T [I,O].
+     */
+    Tensor frozenDenseWeight(Tensor weight);
+
+    /**
+     * out[1,O] = act(in[1,I] W^T + b) with a weight from {@link #frozenDenseWeight}: one row of
+     * {@link #denseForward}, equal to it up to the order of the sums.
+     */
+    void denseForwardRow(Tensor in, Tensor frozenWeight, Tensor bias, boolean tanh, Tensor out);
+
     // ---------------------------------------------------------------- Kalman filter
 
     /**

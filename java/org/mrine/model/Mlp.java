@@ -120,6 +120,38 @@ public final class Mlp {
         return acts.output();
     }
 
+    /**
+     * A snapshot of this MLP's weights and biases laid out for one-row inference
+     * ({@link Backend#denseForwardRow}): streaming with a trained model. Later parameter updates do
+     * not reach it.
+     */
+    public Frozen freeze(Backend be) {
+        return new Frozen(be);
+    }
+
+    public final class Frozen {
+        private final Tensor[] weights;
+        private final Tensor[] biases;
+
+        private Frozen(Backend be) {
+            weights = new Tensor[layers()];
+            biases = new Tensor[layers()];
+            for (int l = 0; l < layers(); l++) {
+                weights[l] = be.frozenDenseWeight(Mlp.this.weights.get(l));
+                biases[l] = be.workspace().zeros(sizes[l + 1]);
+                be.copyColumns(Mlp.this.biases.get(l), biases[l], 0);
+            }
+        }
+
+        /** in [1, input] -> acts.output() [1, output], as {@link Mlp#forward} on one row. */
+        public Tensor forward(Backend be, Tensor in, Activations acts) {
+            for (int l = 0; l < layers(); l++) {
+                be.denseForwardRow(l == 0 ? in : acts.out[l - 1], weights[l], biases[l], l < layers() - 1, acts.out[l]);
+            }
+            return acts.output();
+        }
+    }
+
     /** Backward from acts.outputGrad(); accumulates parameter gradients and (if not null) dIn [R, input]. */
     public void backward(Backend be, Tensor in, Activations acts, Tensor dIn) {
         for (int l = layers() - 1; l >= 0; l--) {

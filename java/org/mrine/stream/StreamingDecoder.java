@@ -31,15 +31,15 @@ public final class StreamingDecoder {
     private final Backend be;
     private final List<ModalitySpec> mods;
     private final Tensor[] inputRow;           // [1,N] per modality
-    private final Mlp[] encoders;
+    private final Mlp.Frozen[] encoders;
     private final Mlp.Activations[] encActs;
     private final StreamingFilter[] modalityFilters;
     private final Tensor[] embed;              // [1,A] per modality: C_i x_filt^(i)
     private final Tensor concat;               // [1,M*A]
-    private final Mlp fusion;
+    private final Mlp.Frozen fusion;
     private final Mlp.Activations fusionActs;
     private final StreamingFilter backbone;
-    private final Tensor[] modalityC;
+    private final Tensor[] modalityC;          // C_i frozen for one-row products
     private final LinearReadout readout;
     private final float[][] zMean, zScale;     // Gaussian z-scoring with training statistics (null: none)
     private final boolean[] present;
@@ -62,7 +62,7 @@ public final class StreamingDecoder {
         }
         Workspace ws = be.workspace();
         inputRow = new Tensor[M];
-        encoders = new Mlp[M];
+        encoders = new Mlp.Frozen[M];
         encActs = new Mlp.Activations[M];
         modalityFilters = new StreamingFilter[config.multiscale() ? M : 0];
         embed = new Tensor[modalityFilters.length];
@@ -71,16 +71,16 @@ public final class StreamingDecoder {
         zScale = new float[M][];
         for (int i = 0; i < M; i++) {
             inputRow[i] = ws.zeros(1, mods.get(i).channels());
-            encoders[i] = model.encoder(i);
-            encActs[i] = encoders[i].activations(ws, 1);
+            encoders[i] = model.encoder(i).freeze(be);
+            encActs[i] = model.encoder(i).activations(ws, 1);
         }
         for (int i = 0; i < modalityFilters.length; i++) {
             modalityFilters[i] = new StreamingFilter(be, ws, model.modalityLdm(i).params(), shortcut);
             embed[i] = ws.zeros(1, A);
-            modalityC[i] = model.modalityLdm(i).params().c();
+            modalityC[i] = be.frozenDenseWeight(model.modalityLdm(i).params().c());
         }
-        fusion = model.fusion();
-        fusionActs = fusion != null ? fusion.activations(ws, 1) : null;
+        fusion = model.fusion() != null ? model.fusion().freeze(be) : null;
+        fusionActs = model.fusion() != null ? model.fusion().activations(ws, 1) : null;
         concat = fusion != null ? ws.zeros(1, M * A) : null;
         backbone = new StreamingFilter(be, ws, model.backbone().params(), shortcut);
         present = new boolean[M];
@@ -151,7 +151,7 @@ public final class StreamingDecoder {
                 StreamingFilter f = modalityFilters[i];
                 if (present[i]) f.obs.copyFrom(encActs[i].output());
                 Tensor xf = f.step(present[i]);
-                be.denseForward(xf, modalityC[i], null, false, embed[i]);
+                be.denseForwardRow(xf, modalityC[i], null, false, embed[i]);
                 be.copyColumns(embed[i], concat, i * A);
             }
             aHat = fusion.forward(be, concat, fusionActs);

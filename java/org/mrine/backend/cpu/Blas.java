@@ -120,6 +120,23 @@ public final class Blas {
         for (; i < n; i++) set(x, off + i, tanh(get(x, off + i)));
     }
 
+    /** d[i] *= 1 - y[i]^2 for i in [0, n): through tanh backwards, from its outputs y. */
+    public static void tanhBackward(int n, MemorySegment y, MemorySegment d) {
+        int i = 0;
+        if (VECTOR) {
+            FloatVector one = FloatVector.broadcast(SP, 1f);
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector vy = FloatVector.fromMemorySegment(SP, y, i * 4L, ORDER);
+                FloatVector vd = FloatVector.fromMemorySegment(SP, d, i * 4L, ORDER);
+                vd.mul(one.sub(vy.mul(vy))).intoMemorySegment(d, i * 4L, ORDER);
+            }
+        }
+        for (; i < n; i++) {
+            float v = get(y, i);
+            set(d, i, get(d, i) * (1f - v * v));
+        }
+    }
+
     /** The scalar twin of the vector tanh above: the same operations in the same order. */
     static float tanh(float x) {
         float v = Math.min(Math.max(x, -TANH_CLAMP), TANH_CLAMP);

@@ -95,6 +95,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor frozenDenseWeight(Tensor weight) {
+        Tensor frozen = workspace.zeros(weight.dim(1), weight.dim(0));
+        CpuDense.freeze(weight, frozen);
+        return frozen;
+    }
+
+    @Override
+    public void denseForwardRow(Tensor in, Tensor frozenWeight, Tensor bias, boolean tanh, Tensor out) {
+        CpuDense.forwardRow(in, frozenWeight, bias, tanh, out);
+    }
+
+    @Override
     public void denseBackward(Tensor in, Tensor weight, Tensor out, boolean tanh, Tensor dOut,
                               Tensor dIn, Tensor dWeight, Tensor dBias) {
         CpuDense.backward(in, weight, out, tanh, dOut, dIn, dWeight, dBias);

@@ -22,6 +22,30 @@ final class CpuDense {
         }
     }
 
+    /** W [O,I] -> W^T [I,O]: the layout of {@link #forwardRow}. */
+    static void freeze(Tensor weight, Tensor frozen) {
+        final int nIn = weight.dim(1), nOut = weight.dim(0);
+        if (frozen.rank() != 2 || frozen.dim(0) != nIn || frozen.dim(1) != nOut) {
+            throw new IllegalArgumentException("frozen weight has shape " + frozen.shapeString() + ", expected [" + nIn + ", " + nOut + "]");
+        }
+        Blas.transpose(nOut, nIn, weight.segment(), 0, frozen.segment(), 0);
+    }
+
+    /**
+     * out[1,O] = act(in[1,I] W^T + b) with W^T [I,O] stored: output entries accumulate side by
+     * side over the inputs (a row of W^T at a time), where the [O,I] layout would end every
+     * output with a horizontal sum.
+     */
+    static void forwardRow(Tensor in, Tensor weightT, Tensor bias, boolean tanh, Tensor out) {
+        final int nIn = weightT.dim(0), nOut = weightT.dim(1);
+        check(in, 1, nIn, "input");
+        check(out, 1, nOut, "output");
+        MemorySegment o = out.segment();
+        Blas.gemm(false, false, 1, nOut, nIn, 1f, in.segment(), 0, nIn, weightT.segment(), 0, nOut, 0f, o, 0, nOut);
+        if (bias != null) Blas.axpy(nOut, 1f, bias.segment(), 0, o, 0);
+        if (tanh) Blas.tanh(nOut, o, 0);
+    }
+
     /**
      * dOut[R,O] becomes the pre-activation gradient; dW += dPre^T in; dB += column sums of dPre;
      * dIn += dPre W (when dIn is not null).
@@ -30,13 +54,7 @@ final class CpuDense {
                          Tensor dIn, Tensor dWeight, Tensor dBias) {
         final int rows = rows(in), nIn = weight.dim(1), nOut = weight.dim(0);
         MemorySegment d = dOut.segment();
-        if (tanh) {
-            MemorySegment o = out.segment();
-            for (long i = 0, n = (long) rows * nOut; i < n; i++) {
-                float y = Blas.get(o, i);
-                Blas.set(d, i, Blas.get(d, i) * (1f - y * y));
-            }
-        }
+        if (tanh) Blas.tanhBackward(rows * nOut, out.segment(), d);
         Blas.gemm(true, false, nOut, nIn, rows, 1f, d, 0, nOut, in.segment(), 0, nIn, 1f, dWeight.segment(), 0, nIn);
         if (dBias != null) {
             for (int r = 0; r < rows; r++) Blas.axpy(nOut, 1f, d, (long) r * nOut, dBias.segment(), 0);

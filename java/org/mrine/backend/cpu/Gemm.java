@@ -117,6 +117,7 @@ final class Gemm {
         }
         for (; i < to; i++) {
             int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) tile1x4(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
             for (; j < n; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
         }
     }
@@ -211,6 +212,42 @@ final class Gemm {
         c1.intoMemorySegment(c, r1 * 4, ORDER);
         c2.intoMemorySegment(c, r2 * 4, ORDER);
         c3.intoMemorySegment(c, r3 * 4, ORDER);
+    }
+
+    /**
+     * One row by four vectors: a row left over by the 4-row tiles, or a product of one row (a
+     * layer on one sample, with its weight stored transposed). Four independent multiply-add
+     * chains; one chain alone would wait on the multiply-add latency at every step.
+     */
+    private static void tile1x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+        long a0 = aOff + i * rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps));
+            c0 = x.fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c0);
+            c1 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER), c1);
+            c2 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER), c2);
+            c3 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER), c3);
+        }
+        long r0 = cOff + (long) i * ldc + j;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c0 = c0.mul(va);
+        c1 = c1.mul(va);
+        c2 = c2.mul(va);
+        c3 = c3.mul(va);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c0);
+            c1 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c1);
+            c2 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c2);
+            c3 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c3);
+        }
+        c0.intoMemorySegment(c, r0 * 4, ORDER);
+        c1.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c2.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+        c3.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
     }
 
     /** One row by one vector, like {@link #tile4x1}. */

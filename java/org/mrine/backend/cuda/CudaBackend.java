@@ -264,6 +264,19 @@ public final class CudaBackend implements Backend {
         gemm(false, true, rows, nOut, nIn, 1f, in(in), nIn, in(weight), nIn, 0f, out(out), nOut, bias == null ? 0 : in(bias), tanh);
     }
 
+    /** The GPU runs one row as any other product: the frozen weight is a copy in the usual [O,I] layout. */
+    @Override
+    public Tensor frozenDenseWeight(Tensor weight) {
+        Tensor frozen = workspace().zeros(weight.dim(0), weight.dim(1));
+        copyColumns(weight, frozen, 0);
+        return frozen;
+    }
+
+    @Override
+    public void denseForwardRow(Tensor in, Tensor frozenWeight, Tensor bias, boolean tanh, Tensor out) {
+        denseForward(in, frozenWeight, bias, tanh, out);
+    }
+
     @Override
     public void denseBackward(Tensor in, Tensor weight, Tensor out, boolean tanh, Tensor dOut,
                               Tensor dIn, Tensor dWeight, Tensor dBias) {

@@ -56,6 +56,32 @@ class BlasTest {
     }
 
     @Test
+    void gemvEqualsRowByRowDotProductsBitForBit() {
+        // 16 rows at a time with folded lane sums, 4 at a time, and single rows; whole vectors and tails
+        try (Arena arena = Arena.ofConfined()) {
+            int checked = 0;
+            for (int rows : new int[] {3, 16, 37, 128}) {
+                for (int cols : new int[] {16, 20, 64, 131}) {
+                    for (float beta : new float[] {0f, 1f}) {
+                        MemorySegment a = random(arena, rows * cols, new double[rows * cols]);
+                        MemorySegment x = random(arena, cols, new double[cols]);
+                        MemorySegment y = random(arena, rows, new double[rows]);
+                        float[] before = y.toArray(ValueLayout.JAVA_FLOAT);
+                        Blas.gemv(false, rows, cols, 0.7f, a, 0, x, 0, beta, y, 0, 1);
+                        for (int r = 0; r < rows; r++) {
+                            float d = 0.7f * Blas.dot(cols, a, (long) r * cols, x, 0);
+                            float want = beta == 0f ? d : before[r] + d;
+                            assertEquals(want, y.getAtIndex(ValueLayout.JAVA_FLOAT, r), 0f, rows + "x" + cols + " row " + r);
+                            checked++;
+                        }
+                    }
+                }
+            }
+            assertEquals(2 * 4 * (3 + 16 + 37 + 128), checked);
+        }
+    }
+
+    @Test
     void choleskySolveRecoversSolution() {
         try (Arena arena = Arena.ofConfined()) {
             // right-hand side counts for every solve path: simple (3), one full and one masked vector (21),

@@ -174,6 +174,26 @@ class CudaParityTest {
             denseCase(5, 3, 70, true, true, true);
             // K = 3000 rows in the weight gradient: the split-K path
             denseCase(3000, 20, 30, false, true, true);
+            denseRow(20, 128, true);
+            denseRow(128, 70, false);
+        }
+
+        /** One row through frozen weights (streaming), against the same row through denseForward on the CPU too. */
+        void denseRow(int nIn, int nOut, boolean tanh) {
+            String tag = "denseRow[" + nIn + "->" + nOut + (tanh ? ",tanh" : "") + "]";
+            Pair in = randn(1, 1, nIn), w = randn(0.4, nOut, nIn), b = randn(0.3, nOut), out = zeros(1, nOut), batch = zeros(1, nOut);
+            cpu.denseForwardRow(in.c, cpu.frozenDenseWeight(w.c), b.c, tanh, out.c);
+            gpu.denseForwardRow(in.g, gpu.frozenDenseWeight(w.g), b.g, tanh, out.g);
+            same(tag + ".out", out, SUMS);
+            cpu.denseForward(in.c, w.c, b.c, tanh, batch.c);
+            double worst = 0, scale = 0;
+            for (long i = 0; i < nOut; i++) {
+                worst = Math.max(worst, Math.abs(out.c.get(i) - batch.c.get(i)));
+                scale = Math.max(scale, Math.abs(batch.c.get(i)));
+            }
+            assertTrue(worst <= SUMS * scale, tag + ": frozen one-row forward differs from denseForward by " + worst / scale);
+            compared.add("frozenDenseWeight");
+            compared.add("denseForwardRow");
         }
 
         void denseCase(int rows, int nIn, int nOut, boolean tanh, boolean bias, boolean withDIn) {

@@ -23,6 +23,16 @@ import org.mrine.tensor.Workspace;
  * with an {@link IllegalArgumentException} before any state changes. A sample holding NaN or
  * infinity is treated as missing (the step still runs) and counted in {@link #nonFiniteSamples()}.
  *
+ * <p>Exactness: with the shortcut off, pushing a recorded sequence reproduces the batch filter's
+ * x_filter bit for bit (the same operations in the same order). With it on, converged gains are
+ * reused, and those differ from the full recursion's by that recursion's own float32 noise (at 64
+ * latent dimensions its gains jitter by 2e-6 to 4e-6 relative from period to period once
+ * converged); with stable dynamics x_filter stays within 4e-6 relative of the full recursion
+ * (tests at the paper's widths). Dynamics with a spectral radius above 1 amplify any such noise.
+ *
+ * <p>Encoders, fusion and the embedding products run on frozen copies of the weights taken at
+ * construction ({@link org.mrine.model.Mlp#freeze}): train first, then build the decoder.
+ *
  * <p>Not thread-safe: one decoder per stream, used by one thread at a time (its backend's
  * scratch is shared between calls).
  */

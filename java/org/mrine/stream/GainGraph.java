@@ -31,6 +31,7 @@ final class GainGraph {
     private final Tensor[] nodeState;
     private final CovarianceTrack[][] edge;
     private final Tensor[][] edgeNext;     // views of each edge's prior[1]: the state it leads to
+    private final Tensor[][] edgeGain;     // each edge's gain frozen for one-row products (null without a sample)
     private final int[][] target;
     private int nodes;
     private final Tensor[] recent;
@@ -43,6 +44,7 @@ final class GainGraph {
     private final CovarianceTrack[] trackBox = new CovarianceTrack[1];
     private final LdmParams modelParams;
     private int current;
+    private Tensor lastGain;
     private long fullUpdates, shortcutSteps;
 
     GainGraph(Backend be, Workspace ws, LdmParams model, boolean enabled, int capacity, int window, double tolerance) {
@@ -61,6 +63,7 @@ final class GainGraph {
         nodeState = new Tensor[cap];
         edge = new CovarianceTrack[cap][2];
         edgeNext = new Tensor[cap][2];
+        edgeGain = new Tensor[cap][2];
         target = new int[cap][2];
         recent = new Tensor[enabled ? window : 0];
         for (int i = 0; i < recent.length; i++) recent[i] = ws.zeros(nx, nx);
@@ -86,10 +89,12 @@ final class GainGraph {
      */
     CovarianceTrack step(boolean present) {
         int b = present ? 1 : 0;
+        lastGain = null;
         if (current >= 0) {
             if (target[current][b] >= 0) {
                 shortcutSteps++;
                 CovarianceTrack tr = edge[current][b];
+                lastGain = edgeGain[current][b];
                 current = target[current][b];
                 return tr;
             }
@@ -100,6 +105,8 @@ final class GainGraph {
             CovarianceTrack tr = edge[current][b];
             Tensor nextState = edgeNext[current][b];
             fullUpdate(nodeState[current], b, tr);
+            // a node's state never changes, so neither does its edge: freeze the gain once
+            if (present && edgeGain[current][b] == null) edgeGain[current][b] = be.frozenDenseWeight(tr.gain.view(nx, na));
             int next = find(nextState);
             if (next < 0 && nodes < nodeState.length) next = addNode(nextState);
             target[current][b] = next;
@@ -115,6 +122,14 @@ final class GainGraph {
         }
         if (current < 0) workState.copyFrom(workNext);
         return work;
+    }
+
+    /**
+     * The gain of the last {@link #step}, frozen for {@link Backend#denseForwardRow}, when that step
+     * followed a known edge with a sample; null otherwise.
+     */
+    Tensor frozenGain() {
+        return lastGain;
     }
 
     private static Tensor next(CovarianceTrack tr) {

@@ -22,6 +22,10 @@ final class StreamingFilter {
     private final GainGraph graph;
     private final LdmParams model;
     private CovarianceTrack last;
+    // the shortcut's mean update: A, C and the edges' gains frozen for one-row products
+    private final Tensor frozenA, frozenC;
+    private final Tensor predictedObs;     // [1,A] C x_pred
+    private final Tensor innovation;       // [1,A] a - C x_pred
 
     StreamingFilter(Backend be, Workspace ws, LdmParams model, boolean shortcut) {
         this.be = be;
@@ -37,6 +41,10 @@ final class StreamingFilter {
             maskOf[b].fill(b);
         }
         graph = new GainGraph(be, ws, model, shortcut, 512, 16, 3e-7);
+        frozenA = shortcut ? be.frozenDenseWeight(model.a()) : null;
+        frozenC = shortcut ? be.frozenDenseWeight(model.c()) : null;
+        predictedObs = ws.zeros(1, na);
+        innovation = ws.zeros(1, na);
         reset();
     }
 
@@ -49,7 +57,23 @@ final class StreamingFilter {
     /** Filters one step (obs already written when present) and predicts the next; returns x_filt [1,X]. */
     Tensor step(boolean present) {
         CovarianceTrack tr = graph.step(present);
-        be.kalmanMeanForward(stepParams, tr, obs, maskOf[present ? 1 : 0], filtMean, nextMean);
+        Tensor gain = graph.frozenGain();
+        if (frozenA == null || (present && gain == null)) {
+            // the full recursion (or a step off the graph): the batch filter's own operation
+            be.kalmanMeanForward(stepParams, tr, obs, maskOf[present ? 1 : 0], filtMean, nextMean);
+        } else {
+            // on the graph: the same update as one-row products with frozen A, C and K
+            if (present) {
+                be.denseForwardRow(predictedMean, frozenC, null, false, predictedObs);
+                be.copyColumns(obs, innovation, 0);
+                be.axpy(-1f, predictedObs, innovation);
+                be.denseForwardRow(innovation, gain, null, false, filtMean);
+                be.axpy(1f, predictedMean, filtMean);
+            } else {
+                be.copyColumns(predictedMean, filtMean, 0);
+            }
+            be.denseForwardRow(filtMean, frozenA, null, false, nextMean);
+        }
         predictedMean.copyFrom(nextMean);
         last = tr;
         return filtMean;

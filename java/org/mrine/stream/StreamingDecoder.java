@@ -25,7 +25,8 @@ import org.mrine.tensor.Workspace;
  *
  * <p>Exactness: with the shortcut off, pushing a recorded sequence reproduces the batch filter's
  * x_filter bit for bit (the same operations in the same order). With it on, converged gains are
- * reused, and those differ from the full recursion's by that recursion's own float32 noise (at 64
+ * reused (and the mean update runs as one-row products with frozen A, C and K, summed in another
+ * order); the gains differ from the full recursion's by that recursion's own float32 noise (at 64
  * latent dimensions its gains jitter by 2e-6 to 4e-6 relative from period to period once
  * converged); with stable dynamics x_filter stays within 4e-6 relative of the full recursion
  * (tests at the paper's widths). Dynamics with a spectral radius above 1 amplify any such noise.

@@ -51,9 +51,10 @@ final class BenchCommand implements Callable<Integer> {
         out.put("train", train);
         Map<String, Object> stream = new LinkedHashMap<>();
         if (!json) System.err.println("streaming, paper size ...");
-        // 30,000 warm-up pushes: the covariances converge within a few hundred, the JIT needs more
-        // before the whole push path runs C2-compiled
-        int streamWarmup = quick ? 3000 : 30000;
+        // 100,000 warm-up pushes: the covariances converge within a few hundred, but the JIT needs
+        // more before the whole push path runs C2-compiled (the field's path runs on every 5th push
+        // only, and a compilation during the measurement shows in p99)
+        int streamWarmup = quick ? 3000 : 100_000;
         stream.put("paper", StreamLatency.measure(BenchSetups.paper(), 5, true, streamWarmup, pushes, 1));
         stream.put("paper_full_update", StreamLatency.measure(BenchSetups.paper(), 5, false, 20, quick ? 50 : 500, 1));
         if (!json) System.err.println("streaming, 800 + 800 channels ...");

@@ -341,34 +341,45 @@ public final class Blas {
      * @throws ArithmeticException when a pivot is not positive (the matrix is not SPD)
      */
     public static void cholesky(int n, MemorySegment a, long off) {
+        // on a heap copy: the same loops over a MemorySegment ran at half the speed (each access
+        // re-checks the segment, and the updates read back what the previous pass just wrote)
+        float[] w = factorScratch(n * n);
+        MemorySegment.copy(a, F32, off * 4, w, 0, n * n);
         for (int k = 0; k < n; k++) {
-            long rowK = off + (long) k * n;
-            float diag = get(a, rowK + k);
+            int rowK = k * n;
+            float diag = w[rowK + k];
             if (!(diag > 0f)) {
                 throw new ArithmeticException("matrix is not positive definite (pivot " + k + " = " + diag + ")");
             }
             float ukk = (float) Math.sqrt(diag);
-            set(a, rowK + k, ukk);
+            w[rowK + k] = ukk;
             float inv = 1f / ukk;
-            scal(n - k - 1, inv, a, rowK + k + 1);
+            for (int j = k + 1; j < n; j++) w[rowK + j] = inv * w[rowK + j];
             for (int i = k + 1; i < n; i++) {
                 // row i, columns i..n-1 -= U[k,i] * U[k, i..n-1]; the vector loop starts at the aligned
                 // column at or below i, writing junk left of the diagonal that the final pass clears
-                float uki = -get(a, rowK + i);
-                long rowI = off + (long) i * n;
+                float uki = -w[rowK + i];
+                int rowI = i * n;
                 int j = VECTOR ? i - i % LANES : i;
                 if (VECTOR) {
                     FloatVector vu = FloatVector.broadcast(SP, uki);
                     for (int bound = j + SP.loopBound(n - j); j < bound; j += LANES) {
-                        FloatVector vk = FloatVector.fromMemorySegment(SP, a, (rowK + j) * 4, ORDER);
-                        FloatVector vi = FloatVector.fromMemorySegment(SP, a, (rowI + j) * 4, ORDER);
-                        vk.fma(vu, vi).intoMemorySegment(a, (rowI + j) * 4, ORDER);
+                        FloatVector.fromArray(SP, w, rowK + j).fma(vu, FloatVector.fromArray(SP, w, rowI + j)).intoArray(w, rowI + j);
                     }
                 }
-                for (; j < n; j++) set(a, rowI + j, Math.fma(uki, get(a, rowK + j), get(a, rowI + j)));
+                for (; j < n; j++) w[rowI + j] = Math.fma(uki, w[rowK + j], w[rowI + j]);
             }
         }
-        for (int i = 1; i < n; i++) zero(i, a, off + (long) i * n);
+        for (int i = 1; i < n; i++) java.util.Arrays.fill(w, i * n, i * n + i, 0f);
+        MemorySegment.copy(w, 0, a, F32, off * 4, n * n);
+    }
+
+    private static final ThreadLocal<float[][]> FACTOR_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] factorScratch(int size) {
+        float[][] holder = FACTOR_SCRATCH.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
     }
 
     /**
@@ -384,6 +395,15 @@ public final class Blas {
             return;
         }
         int j = 0;
+        if (nrhs % (4 * LANES) == 0) {
+            // on heap copies, as the factor: the same loops over segments took half again as long
+            float[] uw = factorScratch(n * n), bw = solveScratch(n * nrhs);
+            MemorySegment.copy(u, F32, uOff * 4, uw, 0, n * n);
+            MemorySegment.copy(b, F32, bOff * 4, bw, 0, n * nrhs);
+            for (; j < nrhs; j += 4 * LANES) cholSolve4(n, nrhs, j, uw, bw);
+            MemorySegment.copy(bw, 0, b, F32, bOff * 4, n * nrhs);
+            return;
+        }
         for (; j + 4 * LANES <= nrhs; j += 4 * LANES) cholSolve4(n, nrhs, j, u, uOff, b, bOff);
         for (; j < nrhs; j += LANES) {
             VectorMask<Float> m = j + LANES <= nrhs ? SP.maskAll(true) : SP.indexInRange(j, nrhs);
@@ -450,6 +470,54 @@ public final class Blas {
             acc2.mul(inv).intoMemorySegment(b, bi + 8L * LANES, ORDER);
             acc3.mul(inv).intoMemorySegment(b, bi + 12L * LANES, ORDER);
         }
+    }
+
+    /** {@link #cholSolve4} on heap arrays: u [n,n], b [n,nrhs]. */
+    private static void cholSolve4(int n, int nrhs, int j, float[] u, float[] b) {
+        for (int i = 0; i < n; i++) {
+            int bi = i * nrhs + j;
+            FloatVector acc0 = FloatVector.fromArray(SP, b, bi), acc1 = FloatVector.fromArray(SP, b, bi + LANES);
+            FloatVector acc2 = FloatVector.fromArray(SP, b, bi + 2 * LANES), acc3 = FloatVector.fromArray(SP, b, bi + 3 * LANES);
+            for (int p = 0; p < i; p++) {
+                int bp = p * nrhs + j;
+                FloatVector f = FloatVector.broadcast(SP, -u[p * n + i]);
+                acc0 = FloatVector.fromArray(SP, b, bp).fma(f, acc0);
+                acc1 = FloatVector.fromArray(SP, b, bp + LANES).fma(f, acc1);
+                acc2 = FloatVector.fromArray(SP, b, bp + 2 * LANES).fma(f, acc2);
+                acc3 = FloatVector.fromArray(SP, b, bp + 3 * LANES).fma(f, acc3);
+            }
+            FloatVector inv = FloatVector.broadcast(SP, 1f / u[i * n + i]);
+            acc0.mul(inv).intoArray(b, bi);
+            acc1.mul(inv).intoArray(b, bi + LANES);
+            acc2.mul(inv).intoArray(b, bi + 2 * LANES);
+            acc3.mul(inv).intoArray(b, bi + 3 * LANES);
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            int uRow = i * n, bi = i * nrhs + j;
+            FloatVector acc0 = FloatVector.fromArray(SP, b, bi), acc1 = FloatVector.fromArray(SP, b, bi + LANES);
+            FloatVector acc2 = FloatVector.fromArray(SP, b, bi + 2 * LANES), acc3 = FloatVector.fromArray(SP, b, bi + 3 * LANES);
+            for (int p = i + 1; p < n; p++) {
+                int bp = p * nrhs + j;
+                FloatVector f = FloatVector.broadcast(SP, -u[uRow + p]);
+                acc0 = FloatVector.fromArray(SP, b, bp).fma(f, acc0);
+                acc1 = FloatVector.fromArray(SP, b, bp + LANES).fma(f, acc1);
+                acc2 = FloatVector.fromArray(SP, b, bp + 2 * LANES).fma(f, acc2);
+                acc3 = FloatVector.fromArray(SP, b, bp + 3 * LANES).fma(f, acc3);
+            }
+            FloatVector inv = FloatVector.broadcast(SP, 1f / u[uRow + i]);
+            acc0.mul(inv).intoArray(b, bi);
+            acc1.mul(inv).intoArray(b, bi + LANES);
+            acc2.mul(inv).intoArray(b, bi + 2 * LANES);
+            acc3.mul(inv).intoArray(b, bi + 3 * LANES);
+        }
+    }
+
+    private static final ThreadLocal<float[][]> SOLVE_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] solveScratch(int size) {
+        float[][] holder = SOLVE_SCRATCH.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
     }
 
     /** The row-by-row solve: reference for the vector path, and the path for few right-hand sides. */

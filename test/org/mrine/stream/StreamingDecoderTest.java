@@ -23,6 +23,11 @@ class StreamingDecoderTest {
         return TestModels.config(6, 5, List.of(TestModels.poisson("s", 7, 12, 12), TestModels.gaussian("y", 4, 12)), 12);
     }
 
+    /** The paper's widths (n_a = n_x = 64, hidden 128x3, 20 + 20 channels): every product on the vector kernels. */
+    private static ModelConfig paperWidths() {
+        return TestModels.config(64, 64, List.of(TestModels.poisson("s", 20, 128, 128, 128), TestModels.gaussian("y", 20, 128, 128, 128)), 128);
+    }
+
     /** Samples of trial b at step t, null where the mask is 0. */
     private static float[][] samples(Batch batch, ModelConfig cfg, int b, int t) {
         float[][] out = new float[cfg.modalities().size()][];
@@ -53,46 +58,35 @@ class StreamingDecoderTest {
 
     @Test
     void reproducesBatchFilterWithIrregularMasks() {
-        ModelConfig cfg = config();
-        Batch batch = TestModels.batch(cfg, 3, 150, 0.6, 3);
-        try (CpuBackend be = new CpuBackend()) {
-            MrineModel model = new MrineModel(cfg, be);
-            TestModels.randomize(model, 5);
-            model.forward(batch);
-            HostTensor xFilter = model.outputs().get("x_filter");
-            StreamingDecoder exact = new StreamingDecoder(model, be, null, false);
-            StreamingDecoder fast = new StreamingDecoder(model, be, null, true);
-            for (int b = 0; b < 3; b++) {
-                double e = streamError(exact, batch, cfg, xFilter, b);
-                assertTrue(e <= 1e-5, "full recursion: relative error " + e);
-                double f = streamError(fast, batch, cfg, xFilter, b);
-                assertTrue(f <= 1e-5, "with the shortcut: relative error " + f);
-                System.out.printf("[stream vs batch x_filter] trial %d: full recursion %.2e, shortcut %.2e (limit 1e-5)%n", b, e, f);
-            }
-        }
+        irregularMasks("", config(), 3, 150, 0.6, 3, model -> TestModels.randomize(model, 5));
     }
 
     /**
      * The same at the paper's widths, where every product takes the vector kernels (and the
-     * streaming dense layers sum in another order than the batch ones).
+     * shortcut's mean update sums its one-row products in another order than the batch filter).
+     * The paper's initialization: randomize's perturbation of A, sized for small models, would make
+     * a 64-dimensional A unstable (spectral radius about 1.3).
      */
     @Test
     void reproducesBatchFilterAtPaperWidths() {
-        ModelConfig cfg = TestModels.config(64, 64, List.of(TestModels.poisson("s", 20, 128, 128, 128), TestModels.gaussian("y", 20, 128, 128, 128)), 128);
-        Batch batch = TestModels.batch(cfg, 2, 120, 0.7, 4);
+        irregularMasks(", paper widths", paperWidths(), 2, 120, 0.7, 4, model -> model.initialize(new SplittableRandom(7)));
+    }
+
+    /** Each trial pushed step by step, with and without the shortcut, against the batch x_filter. */
+    private static void irregularMasks(String what, ModelConfig cfg, int trials, int T, double keep, long seed,
+                                       java.util.function.Consumer<MrineModel> init) {
+        Batch batch = TestModels.batch(cfg, trials, T, keep, seed);
         try (CpuBackend be = new CpuBackend()) {
             MrineModel model = new MrineModel(cfg, be);
-            // the paper's initialization: randomize's perturbation of A, sized for small models, would
-            // make a 64-dimensional A unstable (spectral radius about 1.3)
-            model.initialize(new SplittableRandom(7));
+            init.accept(model);
             model.forward(batch);
             HostTensor xFilter = model.outputs().get("x_filter");
             StreamingDecoder exact = new StreamingDecoder(model, be, null, false);
             StreamingDecoder fast = new StreamingDecoder(model, be, null, true);
-            for (int b = 0; b < 2; b++) {
+            for (int b = 0; b < trials; b++) {
                 double e = streamError(exact, batch, cfg, xFilter, b);
                 double f = streamError(fast, batch, cfg, xFilter, b);
-                System.out.printf("[stream vs batch x_filter, paper widths] trial %d: full recursion %.2e, shortcut %.2e (limit 1e-5)%n", b, e, f);
+                System.out.printf("[stream vs batch x_filter%s] trial %d: full recursion %.2e, shortcut %.2e (limit 1e-5)%n", what, b, e, f);
                 assertTrue(e <= 1e-5, "full recursion: relative error " + e);
                 assertTrue(f <= 1e-5, "with the shortcut: relative error " + f);
             }
@@ -101,51 +95,37 @@ class StreamingDecoderTest {
 
     @Test
     void periodicPatternConvergesAndFallsBackOnABreak() {
-        ModelConfig cfg = config();
-        final int T = 800;
-        Batch batch = TestModels.batch(cfg, 1, T, 1.0, 8);
-        // spikes every step, field every 5th step, one spike sample missing at step 500
-        float[] ms = batch.masks().get(0).clone(), my = new float[T];
-        for (int t = 0; t < T; t++) my[t] = t % 5 == 0 ? 1f : 0f;
-        ms[500] = 0f;
-        batch = new Batch(1, T, batch.data(), List.of(ms, my));
-        try (CpuBackend be = new CpuBackend()) {
-            MrineModel model = new MrineModel(cfg, be);
-            TestModels.randomize(model, 6);
-            model.forward(batch);
-            HostTensor xFilter = model.outputs().get("x_filter");
-            StreamingDecoder fast = new StreamingDecoder(model, be, null, true);
-            double err = streamError(fast, batch, cfg, xFilter, 0);
-            assertTrue(err <= 1e-5, "relative error with the shortcut " + err);
-            long full = fast.fullCovarianceUpdates(), cached = fast.shortcutCovarianceSteps();
-            System.out.printf("[stream, periodic pattern with a break] shortcut error %.2e (limit 1e-5), %d full updates, %d shortcut steps%n", err, full, cached);
-            assertEquals(3L * T, full + cached);
-            assertTrue(cached > 2L * T, "most steps follow converged gains: " + cached + " of " + 3 * T);
-            assertTrue(full > 3, "the transient and the break are computed in full: " + full);
-        }
+        periodicPatternWithABreak("", config(), 800, 500, model -> TestModels.randomize(model, 6));
     }
 
     /** The shortcut's error at the paper's widths on the periodic pattern it exists for. */
     @Test
     void periodicPatternAtPaperWidthsStaysWithinTolerance() {
-        ModelConfig cfg = TestModels.config(64, 64, List.of(TestModels.poisson("s", 20, 128, 128, 128), TestModels.gaussian("y", 20, 128, 128, 128)), 128);
-        final int T = 600;
-        Batch batch = TestModels.batch(cfg, 1, T, 1.0, 12);
+        periodicPatternWithABreak(", paper widths", paperWidths(), 600, 400, model -> model.initialize(new SplittableRandom(13)));
+    }
+
+    /** Spikes every step, the field every 5th step, one spike sample missing at step breakAt. */
+    private static void periodicPatternWithABreak(String what, ModelConfig cfg, int T, int breakAt,
+                                                  java.util.function.Consumer<MrineModel> init) {
+        Batch batch = TestModels.batch(cfg, 1, T, 1.0, 8);
         float[] ms = batch.masks().get(0).clone(), my = new float[T];
         for (int t = 0; t < T; t++) my[t] = t % 5 == 0 ? 1f : 0f;
-        ms[400] = 0f;
+        ms[breakAt] = 0f;
         batch = new Batch(1, T, batch.data(), List.of(ms, my));
         try (CpuBackend be = new CpuBackend()) {
             MrineModel model = new MrineModel(cfg, be);
-            model.initialize(new SplittableRandom(13));
+            init.accept(model);
             model.forward(batch);
             HostTensor xFilter = model.outputs().get("x_filter");
             StreamingDecoder fast = new StreamingDecoder(model, be, null, true);
             double err = streamError(fast, batch, cfg, xFilter, 0);
             long full = fast.fullCovarianceUpdates(), cached = fast.shortcutCovarianceSteps();
-            System.out.printf("[stream, periodic pattern with a break, paper widths] shortcut error %.2e (limit 1e-5), %d full updates, %d shortcut steps%n", err, full, cached);
+            System.out.printf("[stream, periodic pattern with a break%s] shortcut error %.2e (limit 1e-5), %d full updates, %d shortcut steps%n",
+                    what, err, full, cached);
             assertTrue(err <= 1e-5, "relative error with the shortcut " + err);
+            assertEquals(3L * T, full + cached);
             assertTrue(cached > 2L * T, "most steps follow converged gains: " + cached + " of " + 3 * T);
+            assertTrue(full > 3, "the transient and the break are computed in full: " + full);
         }
     }
 

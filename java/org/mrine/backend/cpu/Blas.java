@@ -155,14 +155,7 @@ public final class Blas {
 
     /** x[0..n) *= alpha. */
     public static void scal(int n, float alpha, MemorySegment x, long xOff) {
-        int i = 0;
-        if (VECTOR) {
-            FloatVector va = FloatVector.broadcast(SP, alpha);
-            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
-                FloatVector.fromMemorySegment(SP, x, (xOff + i) * 4, ORDER).mul(va).intoMemorySegment(x, (xOff + i) * 4, ORDER);
-            }
-        }
-        for (; i < n; i++) set(x, xOff + i, alpha * get(x, xOff + i));
+        scaleInto(n, alpha, x, xOff, x, xOff);
     }
 
     /** dst[0..n) = alpha * src[0..n) (no aliasing needed: element by element). */

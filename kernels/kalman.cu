@@ -39,10 +39,10 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
     float* sC = sA + X * ldX;       // [A,X]
     float* P = sC + A * ldX;        // [X,X] this step's prior
     float* F = P + X * ldX;         // [X,X] this step's filtered covariance
-    float* W1 = F + X * ldX;        // [X,X] L^T = I - C^T K^T, later A F
-    float* W2 = W1 + X * ldX;       // [X,X] P L^T
-    float* W0 = W2 + X * ldX;       // [A,X] C P, then K^T
-    float* W3 = W0 + A * ldX;       // [A,X] R K^T
+    float* W1 = F + X * ldX;        // [X,X] A F
+    float* W2 = W1 + X * ldX;       // [X,X] W = P L^T
+    float* W0 = W2 + X * ldX;       // [A,X] Y = C P, then X = K^T
+    float* W3 = W0 + A * ldX;       // [A,X] Y, then V = C W - R X
     float* S = W3 + A * ldX;        // [A,A] S, then its Cholesky factor
     float* qd = S + A * ldA;        // [X] diag(Q)
     float* rd = qd + X;             // [A] diag(R)
@@ -60,28 +60,30 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
     for (int t = 0; t < T; t++) {
         float* gt = gain + t * xa;
         if (mask[t] > 0.f) {
-            bmm(false, false, A, X, X, 1.f, sC, ldX, P, ldX, 0.f, W0, ldX);      // W0 = C P
+            bmm(false, false, A, X, X, 1.f, sC, ldX, P, ldX, 0.f, W0, ldX);      // W0 = Y = C P
             __syncthreads();
+            bcopy(A, X, W0, ldX, W3, ldX);                                       // W3 = Y, kept
             bmm(false, true, A, A, X, 1.f, W0, ldX, sC, ldX, 0.f, S, ldA);       // S = C P C^T
             __syncthreads();
             badd_diag(A, S, ldA, rd);                                            // S += R
             bcholesky(A, S, ldA, tmp, err);
-            bcholsolve(A, X, S, ldA, W0, ldX);                                   // W0 = S^-1 C P = K^T
+            bcholsolve(A, X, S, ldA, W0, ldX);                                   // W0 = X = S^-1 Y = K^T
             btranspose(A, X, W0, ldX, gt, A);                                    // gain[t] = K
             btranspose(A, A, S, ldA, cholS + t * aa, A);                           // stored as U = L^T, as on the CPU
-            bmm(true, false, X, X, A, -1.f, sC, ldX, W0, ldX, 0.f, W1, ldX);     // W1 = -C^T K^T
+            // Joseph form in three products, as on the CPU: W = P L^T = P - Y^T X, F = W - X^T (C W - R X)
+            bcopy(X, X, P, ldX, W2, ldX);
             __syncthreads();
-            for (int i = threadIdx.x; i < X; i += blockDim.x) W1[i * ldX + i] += 1.f;   // L^T = I - C^T K^T
+            bmm(true, false, X, X, A, -1.f, W3, ldX, W0, ldX, 1.f, W2, ldX);     // W2 = W
             __syncthreads();
-            bmm(false, false, X, X, X, 1.f, P, ldX, W1, ldX, 0.f, W2, ldX);      // W2 = P L^T
             for (int e = threadIdx.x; e < A * X; e += blockDim.x) {
                 int i = e / X, j = e - i * X;
-                W3[i * ldX + j] = W0[i * ldX + j] * rd[i];                       // W3 = R K^T
+                W3[i * ldX + j] = W0[i * ldX + j] * rd[i];                       // W3 = R X
             }
             __syncthreads();
-            bmm(true, false, X, X, X, 1.f, W1, ldX, W2, ldX, 0.f, F, ldX);       // F = L P L^T
+            bmm(false, false, A, X, X, 1.f, sC, ldX, W2, ldX, -1.f, W3, ldX);    // W3 = V = C W - R X
+            bcopy(X, X, W2, ldX, F, ldX);
             __syncthreads();
-            bmm(true, false, X, X, A, 1.f, W0, ldX, W3, ldX, 1.f, F, ldX);       // F += K R K^T
+            bmm(true, false, X, X, A, -1.f, W0, ldX, W3, ldX, 1.f, F, ldX);      // F = W - X^T V
             __syncthreads();
             bsymmetrize(X, F, ldX);
             __syncthreads();

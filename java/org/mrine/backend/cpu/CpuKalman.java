@@ -74,22 +74,24 @@ final class CpuKalman {
         for (int t = 0; t < T; t++) {
             long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             if (mask.get(t) > 0f) {
-                // CP = C P_pred [A,X]; S = CP C^T + R [A,A]
+                // Y = C P_pred [A,X] (w0, kept in w4); S = Y C^T + R [A,A]
                 mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
+                copy((int) xa, w0, 0, w4, 0);
                 mm(false, false, na, na, nx, 1f, w0, 0, cT, 0, 0f, cholS, sOff);
                 for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
                 Blas.cholesky(na, cholS, sOff);
-                // K^T = S^-1 C P_pred [A,X] (w0), then K [X,A]
+                // X = K^T = S^-1 Y [A,X] (w0), then K [X,A]
                 Blas.cholSolve(na, nx, cholS, sOff, w0, 0);
                 Blas.transpose(na, nx, w0, 0, gain, kOff);
-                // L^T = I - C^T K^T [X,X] (w1)
-                mm(false, false, nx, nx, na, -1f, cT, 0, w0, 0, 0f, w1, 0);
-                for (int i = 0; i < nx; i++) set(w1, (long) i * nx + i, get(w1, (long) i * nx + i) + 1f);
-                // P_filt = L (P_pred L^T) + K^T' (R K^T)
-                mm(false, false, nx, nx, nx, 1f, prior, pOff, w1, 0, 0f, w2, 0);
-                mm(true, false, nx, nx, nx, 1f, w1, 0, w2, 0, 0f, filt, fOff);
+                // Joseph form, L = I - K C, in three products: with W = P_pred L^T = P_pred - Y^T X,
+                // L W + K R K^T = W - X^T (C W - R X). Nothing here assumes K S = Y^T (the optimal
+                // gain), so it keeps the Joseph form's tolerance of gain error.
+                copy((int) xx, prior, pOff, w2, 0);
+                mm(true, false, nx, nx, na, -1f, w4, 0, w0, 0, 1f, w2, 0);                 // W
                 for (int i = 0; i < na; i++) Blas.scaleInto(nx, get(rDiag, i), w0, (long) i * nx, w3, (long) i * nx);
-                mm(true, false, nx, nx, na, 1f, w0, 0, w3, 0, 1f, filt, fOff);
+                mm(false, false, na, nx, nx, 1f, C, 0, w2, 0, -1f, w3, 0);                  // V = C W - R X
+                copy((int) xx, w2, 0, filt, fOff);
+                mm(true, false, nx, nx, na, -1f, w0, 0, w3, 0, 1f, filt, fOff);             // W - X^T V
                 Blas.symmetrize(nx, filt, fOff);
             } else {
                 zero((int) xa, gain, kOff);

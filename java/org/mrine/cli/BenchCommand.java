@@ -29,7 +29,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int repeats = quick ? 1 : 5, warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
-        double warmupSeconds = quick ? 0 : 5;
+        double warmupSeconds = quick ? 0 : 10;
         Map<String, Object> out = new LinkedHashMap<>();
         Map<String, Object> train = new LinkedHashMap<>();
         // T = 100 runs first, so the resident peak read right after it is that of a B = 32, T = 100

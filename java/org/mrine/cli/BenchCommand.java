@@ -31,23 +31,13 @@ final class BenchCommand implements Callable<Integer> {
         int repeats = quick ? 1 : 5, warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
         double warmupSeconds = quick ? 0 : 10;
         Map<String, Object> out = new LinkedHashMap<>();
-        Map<String, Object> train = new LinkedHashMap<>();
         // T = 100 runs first, so the resident peak read right after it is that of a B = 32, T = 100
         // training step (plus the JVM), not of the streaming models measured later.
-        double[] msPerSampleStep = new double[2];
-        int[] lengths = {50, 100};
-        double trainPeakMb = 0;
-        for (int s = 1; s >= 0; s--) {
-            if (!json) System.err.printf("training step, B = 32, T = %d ...%n", lengths[s]);
-            msPerSampleStep[s] = TrainStep.msPerSampleStep(backend, BenchSetups.paper(), 32, lengths[s], warmup, warmupSeconds, repeats);
-            if (s == 1) trainPeakMb = MachineInfo.peakResidentMb();
-        }
-        for (int s = 0; s < 2; s++) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("ms_per_sample_step", msPerSampleStep[s]);
-            t.put("trials", 32);
-            train.put("T" + lengths[s], t);
-        }
+        Map<String, Object> t100 = trainStep(100, warmup, warmupSeconds, repeats);
+        double trainPeakMb = MachineInfo.peakResidentMb();
+        Map<String, Object> train = new LinkedHashMap<>();
+        train.put("T50", trainStep(50, warmup, warmupSeconds, repeats));
+        train.put("T100", t100);
         out.put("train", train);
         Map<String, Object> stream = new LinkedHashMap<>();
         if (!json) System.err.println("streaming, paper size ...");
@@ -69,5 +59,14 @@ final class BenchCommand implements Callable<Integer> {
         out.put("date", java.time.LocalDate.now().toString());
         System.out.println(Json.write(out));
         return 0;
+    }
+
+    /** One training-step measurement at the paper's size, B = 32, as its JSON object. */
+    private Map<String, Object> trainStep(int steps, int warmup, double warmupSeconds, int repeats) {
+        if (!json) System.err.printf("training step, B = 32, T = %d ...%n", steps);
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("ms_per_sample_step", TrainStep.msPerSampleStep(backend, BenchSetups.paper(), 32, steps, warmup, warmupSeconds, repeats));
+        t.put("trials", 32);
+        return t;
     }
 }

@@ -86,7 +86,6 @@ public final class Ldm {
         /** The first {@code groups} tracks and their mask rows, as the backend's batched calls take them. */
         CovarianceTrack[] active = new CovarianceTrack[0];
         final Tensor[] activeMasks;
-        final int[] groupOfTrial;
         /** The track of each trial, as the batched mean recursions take them. */
         final CovarianceTrack[] trackOfTrial;
         final int[] representativeOf;
@@ -103,7 +102,6 @@ public final class Ldm {
             int s = smoothing ? trials : 0;
             smoothMean = ws.zeros(s, steps, latentDim);
             dSmoothMean = ws.zeros(s, steps, latentDim);
-            groupOfTrial = new int[trials];
             trackOfTrial = new CovarianceTrack[trials];
             representativeOf = new int[trials];
             activeMasks = new Tensor[trials];
@@ -111,7 +109,7 @@ public final class Ldm {
 
         /** The covariance track trial b uses. */
         public CovarianceTrack track(int b) {
-            return tracks.get(groupOfTrial[b]);
+            return trackOfTrial[b];
         }
 
         public int patterns() {
@@ -125,7 +123,6 @@ public final class Ldm {
             for (int g = 0; g < groups; g++) activeMasks[g] = Trials.row(mask, representative(g));
             be.kalmanCovarianceForward(params, activeMasks, active, groups);
             if (smoothing) be.rtsCovarianceForward(params, active, groups);
-            for (int b = 0; b < trials; b++) trackOfTrial[b] = track(b);
             be.kalmanMeanForward(params, trackOfTrial, obs, mask, filtMean, predMean);
             if (smoothing) {
                 for (int b = 0; b < trials; b++) be.rtsMeanForward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b));
@@ -170,7 +167,7 @@ public final class Ldm {
                     // the pool grows only when a batch shows more distinct patterns than any before
                     if (tracks.size() < groups) tracks.add(new CovarianceTrack(ws, steps, latentDim, embeddingDim, smoothing));
                 }
-                groupOfTrial[b] = found;
+                trackOfTrial[b] = tracks.get(found);
             }
         }
 

@@ -50,7 +50,6 @@ public final class StreamingDecoder {
     private final Mlp.Frozen fusion;
     private final Mlp.Activations fusionActs;
     private final StreamingFilter backbone;
-    private final Tensor[] modalityC;          // C_i frozen for one-row products
     private final LinearReadout readout;
     private final float[][] zMean, zScale;     // Gaussian z-scoring with training statistics (null: none)
     private final boolean[] present;
@@ -77,7 +76,6 @@ public final class StreamingDecoder {
         encActs = new Mlp.Activations[M];
         modalityFilters = new StreamingFilter[config.multiscale() ? M : 0];
         embed = new Tensor[modalityFilters.length];
-        modalityC = new Tensor[modalityFilters.length];
         zMean = new float[M][];
         zScale = new float[M][];
         for (int i = 0; i < M; i++) {
@@ -88,7 +86,6 @@ public final class StreamingDecoder {
         for (int i = 0; i < modalityFilters.length; i++) {
             modalityFilters[i] = new StreamingFilter(be, ws, model.modalityLdm(i).params(), shortcut);
             embed[i] = ws.zeros(1, A);
-            modalityC[i] = be.frozenDenseWeight(model.modalityLdm(i).params().c());
         }
         fusion = model.fusion() != null ? model.fusion().freeze(be) : null;
         fusionActs = model.fusion() != null ? model.fusion().activations(ws, 1) : null;
@@ -162,7 +159,7 @@ public final class StreamingDecoder {
                 StreamingFilter f = modalityFilters[i];
                 if (present[i]) f.obs.copyFrom(encActs[i].output());
                 Tensor xf = f.step(present[i]);
-                be.denseForwardRow(xf, modalityC[i], null, false, embed[i]);
+                f.observation(xf, embed[i]);
                 be.copyColumns(embed[i], concat, i * A);
             }
             aHat = fusion.forward(be, concat, fusionActs);

@@ -22,7 +22,7 @@ final class StreamingFilter {
     private final GainGraph graph;
     private final LdmParams model;
     private CovarianceTrack last;
-    // the shortcut's mean update: A, C and the edges' gains frozen for one-row products
+    // A (for the shortcut's mean update) and C frozen for one-row products; the edges' gains come from the graph
     private final Tensor frozenA, frozenC;
     private final Tensor predictedObs;     // [1,A] C x_pred
     private final Tensor innovation;       // [1,A] a - C x_pred
@@ -42,7 +42,7 @@ final class StreamingFilter {
         }
         graph = new GainGraph(be, ws, model, shortcut, 512, 16, 3e-7);
         frozenA = shortcut ? be.frozenDenseWeight(model.a()) : null;
-        frozenC = shortcut ? be.frozenDenseWeight(model.c()) : null;
+        frozenC = be.frozenDenseWeight(model.c());
         predictedObs = ws.zeros(1, na);
         innovation = ws.zeros(1, na);
         reset();
@@ -64,7 +64,7 @@ final class StreamingFilter {
         } else {
             // on the graph: the same update as one-row products with frozen A, C and K
             if (present) {
-                be.denseForwardRow(predictedMean, frozenC, null, false, predictedObs);
+                observation(predictedMean, predictedObs);
                 be.copyColumns(obs, innovation, 0);
                 be.axpy(-1f, predictedObs, innovation);
                 be.denseForwardRow(innovation, gain, null, false, filtMean);
@@ -77,6 +77,11 @@ final class StreamingFilter {
         predictedMean.copyFrom(nextMean);
         last = tr;
         return filtMean;
+    }
+
+    /** out [1,A] = C x for a latent x [X] or [1,X]: the embedding this filter's LDM maps x to. */
+    void observation(Tensor x, Tensor out) {
+        be.denseForwardRow(x, frozenC, null, false, out);
     }
 
     /** P_filt of the last step [X,X] (a view into the graph's memory: copy it to keep it). */

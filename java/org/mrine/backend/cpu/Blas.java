@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -336,7 +335,7 @@ public final class Blas {
     public static void cholesky(int n, MemorySegment a, long off) {
         // on a heap copy: the same loops over a MemorySegment ran at half the speed (each access
         // re-checks the segment, and the updates read back what the previous pass just wrote)
-        float[] w = factorScratch(n * n);
+        float[] w = heapScratch(0, n * n);
         MemorySegment.copy(a, F32, off * 4, w, 0, n * n);
         for (int k = 0; k < n; k++) {
             int rowK = k * n;
@@ -367,112 +366,58 @@ public final class Blas {
         MemorySegment.copy(w, 0, a, F32, off * 4, n * n);
     }
 
-    private static final ThreadLocal<float[][]> FACTOR_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Per-thread heap copies for the factor and the solves: slot 0 the factor, slot 1 the right-hand sides. */
+    private static final ThreadLocal<float[][]> HEAP_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
-    private static float[] factorScratch(int size) {
-        float[][] holder = FACTOR_SCRATCH.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        return holder[0];
+    private static float[] heapScratch(int slot, int size) {
+        float[][] holder = HEAP_SCRATCH.get();
+        if (holder[slot].length < size) holder[slot] = new float[size];
+        return holder[slot];
     }
 
     /**
      * Solves (U^T U) X = B in place, with U the factor from {@link #cholesky} and B [n, nrhs]
      * row-major: forward substitution with U^T, then back substitution with U, row by row so the
-     * inner loop runs over the contiguous right-hand sides. Four vectors of right-hand sides go
-     * together: four independent multiply-add chains share each broadcast factor entry (one chain
-     * alone would wait on the multiply-add latency).
+     * inner loop runs over the contiguous right-hand sides. It runs on heap copies (the same loops
+     * over segments took half again as long), B's rows padded with zeros to whole vectors so that
+     * no load needs a mask. Four vectors of right-hand sides go together: four independent
+     * multiply-add chains share each broadcast factor entry (one chain alone would wait on the
+     * multiply-add latency).
      */
     public static void cholSolve(int n, int nrhs, MemorySegment u, long uOff, MemorySegment b, long bOff) {
         if (!VECTOR || nrhs < LANES) {
             cholSolveSimple(n, nrhs, u, uOff, b, bOff);
             return;
         }
-        int j = 0;
-        if (nrhs % (4 * LANES) == 0) {
-            // on heap copies, as the factor: the same loops over segments took half again as long
-            float[] uw = factorScratch(n * n), bw = solveScratch(n * nrhs);
-            MemorySegment.copy(u, F32, uOff * 4, uw, 0, n * n);
-            MemorySegment.copy(b, F32, bOff * 4, bw, 0, n * nrhs);
-            for (; j < nrhs; j += 4 * LANES) cholSolve4(n, nrhs, j, uw, bw);
-            MemorySegment.copy(bw, 0, b, F32, bOff * 4, n * nrhs);
-            return;
-        }
-        for (; j + 4 * LANES <= nrhs; j += 4 * LANES) cholSolve4(n, nrhs, j, u, uOff, b, bOff);
-        for (; j < nrhs; j += LANES) {
-            VectorMask<Float> m = j + LANES <= nrhs ? SP.maskAll(true) : SP.indexInRange(j, nrhs);
+        int ld = (nrhs + LANES - 1) / LANES * LANES;
+        float[] uw = heapScratch(0, n * n), bw = heapScratch(1, n * ld);
+        MemorySegment.copy(u, F32, uOff * 4, uw, 0, n * n);
+        if (ld == nrhs) {
+            MemorySegment.copy(b, F32, bOff * 4, bw, 0, n * nrhs);   // one copy: n row copies cost microseconds here
+        } else {
             for (int i = 0; i < n; i++) {
-                FloatVector acc = FloatVector.fromMemorySegment(SP, b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
-                for (int p = 0; p < i; p++) {
-                    FloatVector bp = FloatVector.fromMemorySegment(SP, b, (bOff + (long) p * nrhs + j) * 4, ORDER, m);
-                    acc = bp.fma(FloatVector.broadcast(SP, -get(u, uOff + (long) p * n + i)), acc);
-                }
-                acc.mul(1f / get(u, uOff + (long) i * n + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
+                MemorySegment.copy(b, F32, (bOff + (long) i * nrhs) * 4, bw, i * ld, nrhs);
+                java.util.Arrays.fill(bw, i * ld + nrhs, (i + 1) * ld, 0f);
             }
-            for (int i = n - 1; i >= 0; i--) {
-                long uRow = uOff + (long) i * n;
-                FloatVector acc = FloatVector.fromMemorySegment(SP, b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
-                for (int p = i + 1; p < n; p++) {
-                    FloatVector bp = FloatVector.fromMemorySegment(SP, b, (bOff + (long) p * nrhs + j) * 4, ORDER, m);
-                    acc = bp.fma(FloatVector.broadcast(SP, -get(u, uRow + p)), acc);
-                }
-                acc.mul(1f / get(u, uRow + i)).intoMemorySegment(b, (bOff + (long) i * nrhs + j) * 4, ORDER, m);
-            }
+        }
+        int j = 0;
+        for (; j + 4 * LANES <= ld; j += 4 * LANES) cholSolve4(n, ld, j, uw, bw);
+        for (; j < ld; j += LANES) cholSolve1(n, ld, j, uw, bw);
+        if (ld == nrhs) {
+            MemorySegment.copy(bw, 0, b, F32, bOff * 4, n * nrhs);
+        } else {
+            for (int i = 0; i < n; i++) MemorySegment.copy(bw, i * ld, b, F32, (bOff + (long) i * nrhs) * 4, nrhs);
         }
     }
 
-    /** Columns [j, j + 4 LANES) of {@link #cholSolve}: the same operations in the same order per entry. */
-    private static void cholSolve4(int n, int nrhs, int j, MemorySegment u, long uOff, MemorySegment b, long bOff) {
+    /** Columns [j, j + 4 LANES) of {@link #cholSolve} on heap copies: u [n,n], b [n,ld]. */
+    private static void cholSolve4(int n, int ld, int j, float[] u, float[] b) {
         for (int i = 0; i < n; i++) {
-            long bi = (bOff + (long) i * nrhs + j) * 4;
-            FloatVector acc0 = FloatVector.fromMemorySegment(SP, b, bi, ORDER);
-            FloatVector acc1 = FloatVector.fromMemorySegment(SP, b, bi + 4L * LANES, ORDER);
-            FloatVector acc2 = FloatVector.fromMemorySegment(SP, b, bi + 8L * LANES, ORDER);
-            FloatVector acc3 = FloatVector.fromMemorySegment(SP, b, bi + 12L * LANES, ORDER);
-            for (int p = 0; p < i; p++) {
-                long bp = (bOff + (long) p * nrhs + j) * 4;
-                FloatVector f = FloatVector.broadcast(SP, -get(u, uOff + (long) p * n + i));
-                acc0 = FloatVector.fromMemorySegment(SP, b, bp, ORDER).fma(f, acc0);
-                acc1 = FloatVector.fromMemorySegment(SP, b, bp + 4L * LANES, ORDER).fma(f, acc1);
-                acc2 = FloatVector.fromMemorySegment(SP, b, bp + 8L * LANES, ORDER).fma(f, acc2);
-                acc3 = FloatVector.fromMemorySegment(SP, b, bp + 12L * LANES, ORDER).fma(f, acc3);
-            }
-            FloatVector inv = FloatVector.broadcast(SP, 1f / get(u, uOff + (long) i * n + i));
-            acc0.mul(inv).intoMemorySegment(b, bi, ORDER);
-            acc1.mul(inv).intoMemorySegment(b, bi + 4L * LANES, ORDER);
-            acc2.mul(inv).intoMemorySegment(b, bi + 8L * LANES, ORDER);
-            acc3.mul(inv).intoMemorySegment(b, bi + 12L * LANES, ORDER);
-        }
-        for (int i = n - 1; i >= 0; i--) {
-            long uRow = uOff + (long) i * n;
-            long bi = (bOff + (long) i * nrhs + j) * 4;
-            FloatVector acc0 = FloatVector.fromMemorySegment(SP, b, bi, ORDER);
-            FloatVector acc1 = FloatVector.fromMemorySegment(SP, b, bi + 4L * LANES, ORDER);
-            FloatVector acc2 = FloatVector.fromMemorySegment(SP, b, bi + 8L * LANES, ORDER);
-            FloatVector acc3 = FloatVector.fromMemorySegment(SP, b, bi + 12L * LANES, ORDER);
-            for (int p = i + 1; p < n; p++) {
-                long bp = (bOff + (long) p * nrhs + j) * 4;
-                FloatVector f = FloatVector.broadcast(SP, -get(u, uRow + p));
-                acc0 = FloatVector.fromMemorySegment(SP, b, bp, ORDER).fma(f, acc0);
-                acc1 = FloatVector.fromMemorySegment(SP, b, bp + 4L * LANES, ORDER).fma(f, acc1);
-                acc2 = FloatVector.fromMemorySegment(SP, b, bp + 8L * LANES, ORDER).fma(f, acc2);
-                acc3 = FloatVector.fromMemorySegment(SP, b, bp + 12L * LANES, ORDER).fma(f, acc3);
-            }
-            FloatVector inv = FloatVector.broadcast(SP, 1f / get(u, uRow + i));
-            acc0.mul(inv).intoMemorySegment(b, bi, ORDER);
-            acc1.mul(inv).intoMemorySegment(b, bi + 4L * LANES, ORDER);
-            acc2.mul(inv).intoMemorySegment(b, bi + 8L * LANES, ORDER);
-            acc3.mul(inv).intoMemorySegment(b, bi + 12L * LANES, ORDER);
-        }
-    }
-
-    /** {@link #cholSolve4} on heap arrays: u [n,n], b [n,nrhs]. */
-    private static void cholSolve4(int n, int nrhs, int j, float[] u, float[] b) {
-        for (int i = 0; i < n; i++) {
-            int bi = i * nrhs + j;
+            int bi = i * ld + j;
             FloatVector acc0 = FloatVector.fromArray(SP, b, bi), acc1 = FloatVector.fromArray(SP, b, bi + LANES);
             FloatVector acc2 = FloatVector.fromArray(SP, b, bi + 2 * LANES), acc3 = FloatVector.fromArray(SP, b, bi + 3 * LANES);
             for (int p = 0; p < i; p++) {
-                int bp = p * nrhs + j;
+                int bp = p * ld + j;
                 FloatVector f = FloatVector.broadcast(SP, -u[p * n + i]);
                 acc0 = FloatVector.fromArray(SP, b, bp).fma(f, acc0);
                 acc1 = FloatVector.fromArray(SP, b, bp + LANES).fma(f, acc1);
@@ -486,11 +431,11 @@ public final class Blas {
             acc3.mul(inv).intoArray(b, bi + 3 * LANES);
         }
         for (int i = n - 1; i >= 0; i--) {
-            int uRow = i * n, bi = i * nrhs + j;
+            int uRow = i * n, bi = i * ld + j;
             FloatVector acc0 = FloatVector.fromArray(SP, b, bi), acc1 = FloatVector.fromArray(SP, b, bi + LANES);
             FloatVector acc2 = FloatVector.fromArray(SP, b, bi + 2 * LANES), acc3 = FloatVector.fromArray(SP, b, bi + 3 * LANES);
             for (int p = i + 1; p < n; p++) {
-                int bp = p * nrhs + j;
+                int bp = p * ld + j;
                 FloatVector f = FloatVector.broadcast(SP, -u[uRow + p]);
                 acc0 = FloatVector.fromArray(SP, b, bp).fma(f, acc0);
                 acc1 = FloatVector.fromArray(SP, b, bp + LANES).fma(f, acc1);
@@ -505,12 +450,18 @@ public final class Blas {
         }
     }
 
-    private static final ThreadLocal<float[][]> SOLVE_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] solveScratch(int size) {
-        float[][] holder = SOLVE_SCRATCH.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        return holder[0];
+    /** Columns [j, j + LANES) of {@link #cholSolve}: {@link #cholSolve4} one vector wide. */
+    private static void cholSolve1(int n, int ld, int j, float[] u, float[] b) {
+        for (int i = 0; i < n; i++) {
+            FloatVector acc = FloatVector.fromArray(SP, b, i * ld + j);
+            for (int p = 0; p < i; p++) acc = FloatVector.fromArray(SP, b, p * ld + j).fma(FloatVector.broadcast(SP, -u[p * n + i]), acc);
+            acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + j);
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            FloatVector acc = FloatVector.fromArray(SP, b, i * ld + j);
+            for (int p = i + 1; p < n; p++) acc = FloatVector.fromArray(SP, b, p * ld + j).fma(FloatVector.broadcast(SP, -u[i * n + p]), acc);
+            acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + j);
+        }
     }
 
     /** The row-by-row solve: reference for the vector path, and the path for few right-hand sides. */

@@ -163,14 +163,21 @@ public final class CpuBackend implements Backend {
                                    Tensor dObs, LdmParams grad) {
         if (trackOf.length == 0) return;
         kalman(trackOf[0]);
-        // a track's dGain takes the adjoints of all its trials: one worker runs them, in trial order
-        int[] start = new int[trackOf.length + 1], members = new int[trackOf.length];
-        int groups = Trials.groupByTrack(trackOf, start, members);
+        // a track's dGain takes the adjoints of all its trials: one worker runs them, in trial order,
+        // starting from the first trial on the track
+        int trials = trackOf.length, groups = 0;
+        int[] first = new int[trials];
+        for (int b = 0; b < trials; b++) {
+            int earlier = 0;
+            while (earlier < b && trackOf[earlier] != trackOf[b]) earlier++;
+            if (earlier == b) first[groups++] = b;
+        }
         LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(groups));
         CpuThreads.forEach(groups, (w, g) -> {
-            for (int i = start[g]; i < start[g + 1]; i++) {
-                int b = members[i];
-                kalmanScratch[w].meanBackward(p, trackOf[b], Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
+            CovarianceTrack track = trackOf[first[g]];
+            for (int b = first[g]; b < trials; b++) {
+                if (trackOf[b] != track) continue;
+                kalmanScratch[w].meanBackward(p, track, Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
                         Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), acc[w]);
             }
         });

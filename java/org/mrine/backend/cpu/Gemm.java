@@ -92,7 +92,7 @@ final class Gemm {
     }
 
     /** Per-thread lanes of a partial last vector of C, written lane by lane. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+    private static final ThreadLocal<float[]> PARTIAL_VECTOR = ThreadLocal.withInitial(() -> new float[L]);
 
     private static MemorySegment packBuffer(long floats) {
         MemorySegment[] holder = PACK.get();
@@ -108,7 +108,7 @@ final class Gemm {
                              float beta, MemorySegment c, long cOff, int ldc) {
         // A(i, p): stride between rows and between p, whichever way A is stored
         final long rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;
-        final float[] lanes = LANES.get();
+        final float[] lanes = PARTIAL_VECTOR.get();
         int i = from;
         for (; i + ROWS <= to; i += ROWS) {
             int j = 0;

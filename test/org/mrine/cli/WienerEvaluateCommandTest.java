@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,35 +18,26 @@ class WienerEvaluateCommandTest {
     @TempDir
     Path dir;
 
-    private static String[] mrine(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new String[] {Integer.toString(status), out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    /** What a command printed, stdout then stderr. */
+    private static String printed(CliRun r) {
+        return r.out() + r.err();
     }
 
     @Test
     @SuppressWarnings("unchecked")
     void evaluatesTheWienerFilterBesideSpikesOnly() throws Exception {
         Path data = dir.resolve("sim.safetensors"), cfg = dir.resolve("tiny.yaml"), out = dir.resolve("res");
-        String[] r = mrine("simulate", "--out", data.toString(), "--trials", "20", "--steps", "40");
-        assertEquals("0", r[0], r[1]);
+        CliRun r = CliRun.of("simulate", "--out", data.toString(), "--trials", "20", "--steps", "40");
+        assertEquals(0, r.status(), printed(r));
         Files.writeString(cfg, """
                 model: {embedding_dim: 4, latent_dim: 4, hidden: [8], fusion_hidden: [8]}
                 training: {epochs: 1, batch_size: 4, validate_every: 0}
                 evaluation: {folds: 2}
                 """);
-        r = mrine("evaluate", "--data", data.toString(), "--config", cfg.toString(), "--out", out.toString(),
+        r = CliRun.of("evaluate", "--data", data.toString(), "--config", cfg.toString(), "--out", out.toString(),
                 "--model", "wiener", "--model", "spikes_only", "--drop-sweep", "--drop-levels", "0,0.5", "--threads", "2");
-        assertEquals("0", r[0], r[1]);
-        assertTrue(r[1].lines().anyMatch(l -> l.startsWith("wiener ") && l.contains(" - ")), r[1]);
+        assertEquals(0, r.status(), printed(r));
+        assertTrue(printed(r).lines().anyMatch(l -> l.startsWith("wiener ") && l.contains(" - ")), printed(r));
 
         Map<String, Object> json = (Map<String, Object>) Json.parse(Files.readString(out.resolve("metrics.json")));
         Map<String, Object> models = (Map<String, Object>) json.get("models");
@@ -79,9 +67,9 @@ class WienerEvaluateCommandTest {
     @Test
     void trainRejectsTheWienerFilter() throws Exception {
         Path data = dir.resolve("sim.safetensors");
-        assertEquals("0", mrine("simulate", "--out", data.toString(), "--trials", "4", "--steps", "10")[0]);
-        String[] r = mrine("train", "--data", data.toString(), "--out", dir.resolve("t").toString(), "--model", "wiener");
-        assertEquals("2", r[0], r[1]);
-        assertTrue(r[1].contains("evaluate only"), r[1]);
+        assertEquals(0, CliRun.of("simulate", "--out", data.toString(), "--trials", "4", "--steps", "10").status());
+        CliRun r = CliRun.of("train", "--data", data.toString(), "--out", dir.resolve("t").toString(), "--model", "wiener");
+        assertEquals(2, r.status(), printed(r));
+        assertTrue(printed(r).contains("evaluate only"), printed(r));
     }
 }

@@ -27,18 +27,10 @@ public final class AutoTau {
         long gaussCount = 0, poisCount = 0;
         for (ModalityData m : data.modalities()) {
             final int N = m.channels();
-            double[] mean = new double[N];
-            long cells = 0;
-            for (int b : trials) {
-                for (int t = 0; t < T; t++) {
-                    int c = b * T + t;
-                    if (m.mask()[c] <= 0) continue;
-                    cells++;
-                    for (int n = 0; n < N; n++) mean[n] += m.values()[c * N + n];
-                }
-            }
+            ChannelMeans training = ChannelMeans.of(m, trials, T);
+            long cells = training.samples();
             if (cells == 0) continue;
-            for (int n = 0; n < N; n++) mean[n] /= cells;
+            double[] mean = training.mean();
             for (int b : trials) {
                 for (int t = 0; t < T; t++) {
                     int c = b * T + t;

@@ -35,18 +35,9 @@ public record Normalization(Map<String, double[]> mean, Map<String, double[]> st
         for (ModalityData m : data.modalities()) {
             if (m.likelihood() != Likelihood.GAUSSIAN) continue;
             final int N = m.channels();
-            double[] sum = new double[N], sq = new double[N];
-            long count = 0;
-            for (int b : trials) {
-                for (int t = 0; t < T; t++) {
-                    int cell = b * T + t;
-                    if (m.mask()[cell] <= 0) continue;
-                    count++;
-                    for (int n = 0; n < N; n++) sum[n] += m.values()[cell * N + n];
-                }
-            }
-            double[] mu = new double[N], sd = new double[N];
-            for (int n = 0; n < N; n++) mu[n] = count > 0 ? sum[n] / count : 0;
+            ChannelMeans training = ChannelMeans.of(m, trials, T);
+            long count = training.samples();
+            double[] mu = training.mean(), sq = new double[N], sd = new double[N];
             for (int b : trials) {
                 for (int t = 0; t < T; t++) {
                     int cell = b * T + t;

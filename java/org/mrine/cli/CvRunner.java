@@ -36,10 +36,16 @@ final class CvRunner {
                         String dropModality, double[] dropLevels, boolean dropRetrain, boolean plots, String title,
                         Map<String, Object> extra, PrintStream console) {
         long start = System.nanoTime();
-        int epochs = cfg.training().epochs();
-        console.printf("cross-validating %s: %d folds, %d epochs, %d jobs on %d threads%n",
-                models.stream().map(ModelChoice::name).toList(), cfg.evaluation().folds(), epochs,
+        TrainConfig.Training t = cfg.training();
+        String budget = t.autoEpochs() ? "up to " + t.maxSteps() + " optimizer steps" : t.epochs() + " epochs";
+        if (t.earlyStopping()) {
+            budget += String.format(java.util.Locale.ROOT, ", early stopping on %.0f%% of each training set (patience %d steps)",
+                    100 * t.validationFraction(), t.patienceSteps());
+        }
+        console.printf("cross-validating %s: %d folds, %s, %d jobs on %d threads%n",
+                models.stream().map(ModelChoice::name).toList(), cfg.evaluation().folds(), budget,
                 models.size() * cfg.evaluation().folds(), threads);
+        int epochs = t.autoEpochs() ? 100 : t.epochs();  // for the log's pace only
         CvResult r = CrossValidation.run(raw, new CrossValidation.Options(cfg, models, threads, out.resolve("checkpoints"), resume,
                 dropModality, dropLevels, dropRetrain, cfg.training().seed() + 17, new CvLog(console, Math.max(1, epochs / 4))));
         double seconds = (System.nanoTime() - start) / 1e9;

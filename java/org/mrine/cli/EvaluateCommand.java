@@ -49,8 +49,8 @@ final class EvaluateCommand implements Callable<Integer> {
     boolean dropRetrain;
 
     @Option(names = "--wiener-lags", paramLabel = "N", description = "bins of history of --model wiener besides the current one "
-            + "(default: ${DEFAULT-VALUE})")
-    int wienerLags = 5;
+            + "(default: evaluation.wiener_lags, 5)")
+    Integer wienerLags;
 
     @Option(names = "--no-plots", description = "skip the PNG figures")
     boolean noPlots;
@@ -58,14 +58,15 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        if (wienerLags < 0) throw new IllegalArgumentException("--wiener-lags must be >= 0, got " + wienerLags);
+        if (wienerLags != null && wienerLags < 0) throw new IllegalArgumentException("--wiener-lags must be >= 0, got " + wienerLags);
         TrainConfig cfg = options.config();
+        int lags = wienerLags != null ? wienerLags : cfg.evaluation().wienerLags();
         Dataset raw = Datasets.open(data);
         String mod = dropSweep ? CvRunner.dropModality(raw, dropModality) : null;
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("data", data.toString());
         try {
-            CvRunner.run(raw, cfg, options.models(raw, wienerLags), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), dropRetrain, !noPlots,
+            CvRunner.run(raw, cfg, options.models(raw, lags), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), dropRetrain, !noPlots,
                     "MRINE evaluation: " + data.getFileName(), extra, System.out);
         } catch (TrainingDivergedException e) {
             System.err.println("mrine: " + e.getMessage());

@@ -1,5 +1,7 @@
 package org.mrine.cli;
 
+import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,6 +16,7 @@ import org.mrine.eval.ModelChoice;
 import org.mrine.stream.Readouts;
 import org.mrine.train.Checkpoint;
 import org.mrine.train.ConsoleProgress;
+import org.mrine.train.EarlyStop;
 import org.mrine.train.EpochStats;
 import org.mrine.train.TrainConfig;
 import org.mrine.train.Trainer;
@@ -65,31 +68,59 @@ final class TrainCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         Files.writeString(out.resolve("config.yaml"), cfg.toYaml());
-        boolean terminal = ConsoleProgress.stdoutIsTerminal();
         for (ModelChoice m : models) {
-            Path file = out.resolve(m.name()).resolve("checkpoint.safetensors");
-            Files.createDirectories(file.getParent());
-            Checkpoint ck = resume && Files.exists(file) ? Checkpoint.load(file) : null;
-            Trainer.Run run = Trainer.Run.prepare(cfg, raw, train, valid, m.modalities(), ck);
-            try (Backend be = Backends.create(cfg.training().backend())) {
-                Trainer trainer = new Trainer(run, be);
-                System.out.printf(Locale.ROOT, "%s: modalities %s, %d training trials, tau %.4g%n", m.name(), m.modalities(),
-                        train.length, run.tau());
-                if (ck != null) {
-                    trainer.resume(ck, file.toString());
-                    System.out.println(m.name() + ": resumed from " + file + " at epoch " + ck.epoch());
-                }
-                List<EpochStats> h = trainer.fit(file, new ConsoleProgress(System.out, terminal, m.name()));
-                // the behavior readout a streaming decoder applies: OLS from filtered latents, on the training trials
-                Path readout = file.resolveSibling("readout.safetensors");
-                Readouts.save(readout, Readouts.fit(trainer.model(), trainer.run().data(), train, m.modalities(), trainer.batchSize()));
-                String last = h.isEmpty() ? "no epochs" : String.format(Locale.ROOT, "final loss %.4g", h.get(h.size() - 1).trainTotal());
-                System.out.println(m.name() + ": " + last + "; checkpoint " + file);
+            try {
+                trainOne(cfg, raw, m, train, valid, out, resume, System.out);
             } catch (TrainingDivergedException e) {
                 System.err.println("mrine: " + m.name() + ": " + e.getMessage());
                 return 3;
             }
         }
         return 0;
+    }
+
+    /**
+     * Trains one model into {@code <out>/<model>/checkpoint.safetensors} (resuming it when asked and
+     * present), then writes the behavior readout beside it ({@code readout.safetensors}: OLS from
+     * filtered latents on the training trials, what {@code mrine stream} applies).
+     *
+     * @return the checkpoint file
+     */
+    static Path trainOne(TrainConfig cfg, Dataset raw, ModelChoice m, int[] train, int[] valid, Path out, boolean resume,
+                         PrintStream console) throws IOException {
+        Path file = out.resolve(m.name()).resolve("checkpoint.safetensors");
+        Files.createDirectories(file.getParent());
+        Checkpoint ck = resume && Files.exists(file) ? Checkpoint.load(file) : null;
+        Trainer.Run run = Trainer.Run.prepare(cfg, raw, train, valid, m.modalities(), ck);
+        try (Backend be = Backends.create(cfg.training().backend())) {
+            Trainer trainer = new Trainer(run, be);
+            console.printf(Locale.ROOT, "%s: modalities %s, %d training trials%s, tau %.4g, %s%n", m.name(), m.modalities(),
+                    run.train().length, run.stop().length > 0 ? " + " + run.stop().length + " for early stopping" : "", run.tau(),
+                    budget(cfg.training(), trainer));
+            if (ck != null) {
+                trainer.resume(ck, file.toString());
+                console.println(m.name() + ": resumed from " + file + " at epoch " + ck.epoch());
+            }
+            List<EpochStats> h = trainer.fit(file, new ConsoleProgress(console, console == System.out && ConsoleProgress.stdoutIsTerminal(), m.name()));
+            // the behavior readout a streaming decoder applies: OLS from filtered latents, on the training trials
+            Path readout = file.resolveSibling("readout.safetensors");
+            Readouts.save(readout, Readouts.fit(trainer.model(), trainer.run().data(), train, m.modalities(), trainer.batchSize()));
+            String last = h.isEmpty() ? "no epochs" : String.format(Locale.ROOT, "final loss %.4g", h.get(h.size() - 1).trainTotal());
+            EarlyStop stop = trainer.earlyStop();
+            String kept = stop.bestEpoch() > 0 ? String.format(Locale.ROOT, "; kept epoch %d (validation loss %.4g)%s", stop.bestEpoch(),
+                    stop.bestLoss(), stop.stopped() ? ", stopped early at epoch " + trainer.completedEpochs() : "") : "";
+            console.println(m.name() + ": " + last + kept + "; checkpoint " + file);
+        }
+        return file;
+    }
+
+    /** "3000 optimizer steps (125 epochs of 24 batches), early stopping after 500 steps without a better validation loss" */
+    static String budget(TrainConfig.Training t, Trainer trainer) {
+        int epochs = trainer.plannedEpochs(), batches = trainer.batchesPerEpoch();
+        String plan = t.autoEpochs()
+                ? String.format(Locale.ROOT, "up to %d optimizer steps (%d epochs of %d batches)", (long) epochs * batches, epochs, batches)
+                : String.format(Locale.ROOT, "%d epochs of %d batches", epochs, batches);
+        return plan + (trainer.run().stop().length > 0 ? ", early stopping after " + t.patienceSteps() + " steps without a better validation loss"
+                : "");
     }
 }

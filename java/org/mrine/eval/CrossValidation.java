@@ -18,6 +18,7 @@ import org.mrine.data.Dataset;
 import org.mrine.data.ModalityData;
 import org.mrine.train.Checkpoint;
 import org.mrine.train.EpochStats;
+import org.mrine.train.Inference;
 import org.mrine.train.TrainConfig;
 import org.mrine.train.Trainer;
 import org.mrine.train.TrainingDivergedException;
@@ -68,7 +69,7 @@ public final class CrossValidation {
             List<Future<FoldResult>> futures = new ArrayList<>();
             for (Job j : jobs) {
                 futures.add(pool.submit(() -> {
-                    FoldResult r = runFold(raw, j.model(), j.fold(), folds, slowMask, o);
+                    FoldResult r = runFold(raw, j.model(), j.fold(), folds.train(j.fold()), folds.test(j.fold()), slowMask, o);
                     o.listener().foldDone(r, done.incrementAndGet(), jobs.size());
                     return r;
                 }));
@@ -110,9 +111,27 @@ public final class CrossValidation {
         return slowest != null && slowest.availability() < 0.9 * fastest ? slowest.name() : null;
     }
 
-    static FoldResult runFold(Dataset raw, ModelChoice choice, int k, Folds folds, float[] slowMask, Options o) {
+    /**
+     * One model fit on {@code train} and scored on {@code test}, with no checkpoint and no drop sweep:
+     * what a cell of a hyperparameter sweep computes.
+     *
+     * @param fold     the fold's number in results (0-based)
+     * @param slowMask the slower modality's mask over all trials [B*T] (see {@link #slowModality}), or null
+     */
+    public static FoldResult fitAndScore(Dataset raw, TrainConfig config, ModelChoice choice, int fold, int[] train, int[] test,
+                                         float[] slowMask, CvListener listener) {
+        Options o = new Options(config, List.of(choice), 1, null, false, null, new double[0], false, 0, listener);
+        return runFold(raw, choice, fold, train, test, slowMask, o);
+    }
+
+    /** The mask of {@link #slowModality} over all trials, or null when the modalities share one rate. */
+    public static float[] slowMask(Dataset raw) {
+        String slow = slowModality(raw);
+        return slow == null ? null : raw.modality(slow).mask();
+    }
+
+    static FoldResult runFold(Dataset raw, ModelChoice choice, int k, int[] train, int[] test, float[] slowMask, Options o) {
         long start = System.nanoTime();
-        int[] train = folds.train(k), test = folds.test(k);
         if (choice.isWiener()) return WienerFilter.runFold(raw, choice, k, train, test, slowMask);
         String label = choice.name();
         try (Backend be = Backends.create(o.config().training().backend())) {
@@ -141,8 +160,10 @@ public final class CrossValidation {
                     }
                 }
             }
+            double loss = Inference.meanLoss(trainer.model(), data, test, choice.modalities(), trainer.batchSize());
+            int best = trainer.earlyStop().bestEpoch() > 0 ? trainer.earlyStop().bestEpoch() : trainer.completedEpochs();
             return new FoldResult(choice.name(), k, main.scores(), sweep, trainer.history(), test, main.decodedFiltered(),
-                    main.decodedSmoothed(), main.test().dim(), main.test().smoothed(), (System.nanoTime() - start) / 1e9);
+                    main.decodedSmoothed(), main.test().dim(), main.test().smoothed(), loss, best, (System.nanoTime() - start) / 1e9);
         }
     }
 

@@ -14,10 +14,12 @@ import org.mrine.train.EpochStats;
  * @param decodedFiltered  behavior decoded from filtered latents of the held-out trials [n, T, D]
  * @param decodedSmoothed  same from smoothed latents; null for a causal-only model (the Wiener filter)
  * @param latentsSmoothed  the held-out trials' smoothed latents [n, T, X]; null for a model without latents
+ * @param heldOutLoss      the model's mean total loss on the held-out trials (NaN for a model without one)
+ * @param bestEpoch        the epoch whose parameters were kept (early stopping; else the last), 0 without training
  *
  * A model without training (the Wiener filter) has an empty history and empty dropScores.
  */
 public record FoldResult(String model, int fold, Scores scores, List<Scores> dropScores, List<EpochStats> history,
                          int[] testTrials, float[] decodedFiltered, float[] decodedSmoothed, int latentDim,
-                         float[] latentsSmoothed, double seconds) {
+                         float[] latentsSmoothed, double heldOutLoss, int bestEpoch, double seconds) {
 }

@@ -60,7 +60,7 @@ public final class WienerFilter {
         }
         Scores s = new Scores(Pearson.meanOverDims(Decoding.select(pred, testRows, D), Decoding.select(yTest, testRows, D), D),
                 Double.NaN, slow, Double.NaN);
-        return new FoldResult(choice.name(), k, s, List.of(), List.of(), test, pred, null, 0, null,
+        return new FoldResult(choice.name(), k, s, List.of(), List.of(), test, pred, null, 0, null, Double.NaN, 0,
                 (System.nanoTime() - start) / 1e9);
     }
 }

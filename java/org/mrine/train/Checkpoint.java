@@ -19,17 +19,21 @@ import org.mrine.tensor.Tensor;
  * file written atomically (temporary file, fsync, rename: a crash leaves the previous checkpoint).
  *
  * <pre>
- * param.&lt;name&gt;              every parameter under the reference's name (encoder.encoder_s.layers.0.weight, ldm.A, ...)
+ * param.&lt;name&gt;              every parameter under the reference's name (encoder.encoder_s.layers.0.weight, ldm.A, ...):
+ *                              with early stopping, the best epoch's (the model to use)
+ * train.param.&lt;name&gt;        with early stopping only: the parameters training continues from
  * optim.exp_avg.&lt;name&gt;      Adam's first moment, same layout
  * optim.exp_avg_sq.&lt;name&gt;   Adam's second moment
  * metadata  config           the training config, YAML
  *           epoch            completed epochs
- *           mrine.checkpoint JSON: modalities, tau, normalization, optimizer step, RNG state, history
+ *           mrine.checkpoint JSON: modalities, tau, normalization, optimizer step, RNG state, history,
+ *                            early_stopping (best epoch, its validation loss, stopped)
  * </pre>
  */
 public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modalities, double tau,
                          Normalization normalization, int optimizerSteps, long rngState, List<EpochStats> history,
-                         Map<String, HostTensor> params, Map<String, HostTensor> expAvg, Map<String, HostTensor> expAvgSq) {
+                         EarlyStop earlyStop, Map<String, HostTensor> params, Map<String, HostTensor> trainParams,
+                         Map<String, HostTensor> expAvg, Map<String, HostTensor> expAvgSq) {
 
     public static final String META_KEY = "mrine.checkpoint";
 
@@ -43,12 +47,16 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
         return config.modelConfig(modalities, tau);
     }
 
-    /** A snapshot of a live training run. */
+    /**
+     * A snapshot of a live training run.
+     *
+     * @param best the best epoch's parameters (early stopping), saved as the model; null: the model's own
+     */
     public static Checkpoint capture(TrainConfig config, int epoch, List<ModalityInfo> modalities, double tau,
-                                     Normalization normalization, MrineModel model, Adam adam, SplitMix64 rng,
-                                     List<EpochStats> history) {
-        return new Checkpoint(config, epoch, modalities, tau, normalization, adam.steps(), rng.state(), history,
-                host(model.params), host(adam.m), host(adam.v));
+                                     Normalization normalization, MrineModel model, Parameters best, EarlyStop earlyStop,
+                                     Adam adam, SplitMix64 rng, List<EpochStats> history) {
+        return new Checkpoint(config, epoch, modalities, tau, normalization, adam.steps(), rng.state(), history, earlyStop,
+                host(best != null ? best : model.params), best != null ? host(model.params) : Map.of(), host(adam.m), host(adam.v));
     }
 
     private static Map<String, HostTensor> host(Parameters p) {
@@ -57,9 +65,19 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
         return out;
     }
 
-    /** Puts parameters, moments and the random stream back; names and shapes must match the model. */
-    public void restore(MrineModel model, Adam adam, SplitMix64 rng, String where) {
-        copyInto(params, model.params, where, "param.");
+    /**
+     * Puts parameters, moments and the random stream back; names and shapes must match the model.
+     *
+     * @param best where the best epoch's parameters go (early stopping), or null
+     */
+    public void restore(MrineModel model, Parameters best, Adam adam, SplitMix64 rng, String where) {
+        if (trainParams.isEmpty()) {
+            copyInto(params, model.params, where, "param.");
+            if (best != null) copyInto(params, best, where, "param.");
+        } else {
+            copyInto(trainParams, model.params, where, "train.param.");
+            if (best != null) copyInto(params, best, where, "param.");
+        }
         copyInto(expAvg, adam.m, where, "optim.exp_avg.");
         copyInto(expAvgSq, adam.v, where, "optim.exp_avg_sq.");
         adam.restoreSteps(optimizerSteps);
@@ -89,6 +107,7 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
     public void save(Path file) {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         params.forEach((n, t) -> tensors.put("param." + n, t));
+        trainParams.forEach((n, t) -> tensors.put("train.param." + n, t));
         expAvg.forEach((n, t) -> tensors.put("optim.exp_avg." + n, t));
         expAvgSq.forEach((n, t) -> tensors.put("optim.exp_avg_sq." + n, t));
         Map<String, Object> meta = new LinkedHashMap<>();
@@ -110,6 +129,11 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
         List<Object> hist = new ArrayList<>();
         for (EpochStats e : history) hist.add(e.toJson());
         meta.put("history", hist);
+        Map<String, Object> stop = new LinkedHashMap<>();
+        stop.put("best_epoch", (long) earlyStop.bestEpoch());
+        stop.put("best_loss", Double.isFinite(earlyStop.bestLoss()) ? earlyStop.bestLoss() : null);
+        stop.put("stopped", earlyStop.stopped());
+        meta.put("early_stopping", stop);
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("config", config.toYaml());
         metadata.put("epoch", Integer.toString(epoch));
@@ -138,9 +162,20 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
                     Normalization.fromJson(meta.get("normalization"), where + ": normalization"),
                     Json.integer(opt.get("step"), where + ": optimizer.step"),
                     Long.parseUnsignedLong(Json.string(rng.get("state"), where + ": rng.state"), 16), history,
-                    c.withPrefix("param."), c.withPrefix("optim.exp_avg."), c.withPrefix("optim.exp_avg_sq."));
+                    earlyStop(meta.get("early_stopping"), where), c.withPrefix("param."), c.withPrefix("train.param."),
+                    c.withPrefix("optim.exp_avg."), c.withPrefix("optim.exp_avg_sq."));
         } catch (IllegalArgumentException e) {
             throw new FormatException(where + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The early stopping state; checkpoints written before early stopping existed have none. */
+    private static EarlyStop earlyStop(Object json, String where) {
+        if (json == null) return EarlyStop.NONE;
+        Map<String, Object> o = Json.object(json, where + ": early_stopping");
+        Object loss = o.get("best_loss");
+        return new EarlyStop(Json.integer(o.get("best_epoch"), where + ": early_stopping.best_epoch"),
+                loss == null ? Double.NaN : Json.number(loss, where + ": early_stopping.best_loss"),
+                Boolean.TRUE.equals(o.get("stopped")));
     }
 }

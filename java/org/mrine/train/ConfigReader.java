@@ -111,6 +111,29 @@ final class ConfigReader {
         return v.stringValue();
     }
 
+    /** An integer >= 0, or the word {@code auto} (returned as {@code auto}). */
+    int nonNegativeIntOrAuto(String name, int auto) {
+        JsonNode v = get(name);
+        if (v == null || v.isString() && v.stringValue().equals("auto")) return auto;
+        if (!v.isIntegralNumber()) throw error(key(name), "expected auto or an integer >= 0 but found " + describe(v));
+        return nonNegativeInt(name, 0);
+    }
+
+    /** A list of names, or the word {@code all} (returned as null, as is a missing key). */
+    List<String> namesOrAll(String name) {
+        JsonNode v = get(name);
+        if (v == null || v.isString() && v.stringValue().equals("all")) return null;
+        if (!v.isArray() || v.isEmpty()) throw error(key(name), "expected all or a list of names such as [spikes, field] but found " + describe(v));
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            if (!e.isString() || e.stringValue().isBlank()) throw error(key(name) + "[" + i + "]", "expected a modality name but found " + describe(e));
+            if (out.contains(e.stringValue())) throw error(key(name), "names " + e.stringValue() + " twice");
+            out.add(e.stringValue());
+        }
+        return out;
+    }
+
     /** A number, or the word {@code auto} (returned as null). */
     Double numberOrAuto(String name, Double dflt) {
         JsonNode v = get(name);

@@ -6,11 +6,12 @@ import org.mrine.io.Json;
 
 /**
  * What one epoch of training produced: the learning rate it used, the mean of every loss term over
- * its batches, the held-out total loss (NaN when not computed) and its wall time.
+ * its batches, the held-out total loss (NaN when not computed), the loss on early stopping's
+ * validation block (NaN without early stopping) and its wall time.
  *
  * @param epoch counted from 1
  */
-public record EpochStats(int epoch, double lr, Map<String, Double> train, double validTotal, double seconds) {
+public record EpochStats(int epoch, double lr, Map<String, Double> train, double validTotal, double stopTotal, double seconds) {
 
     public EpochStats {
         train = Map.copyOf(new LinkedHashMap<>(train));
@@ -28,6 +29,7 @@ public record EpochStats(int epoch, double lr, Map<String, Double> train, double
         train.forEach((k, v) -> terms.put(k, Double.isFinite(v) ? v : null));
         o.put("train", terms);
         o.put("valid_total_loss", Double.isFinite(validTotal) ? validTotal : null);
+        o.put("stop_total_loss", Double.isFinite(stopTotal) ? stopTotal : null);
         o.put("seconds", seconds);
         return o;
     }
@@ -36,9 +38,14 @@ public record EpochStats(int epoch, double lr, Map<String, Double> train, double
         Map<String, Object> o = Json.object(json, where);
         Map<String, Double> terms = new LinkedHashMap<>();
         Json.object(o.get("train"), where + ".train").forEach((k, v) -> terms.put(k, v == null ? Double.NaN : Json.number(v, where + ".train." + k)));
-        Object valid = o.get("valid_total_loss");
         return new EpochStats(Json.integer(o.get("epoch"), where + ".epoch"), Json.number(o.get("lr"), where + ".lr"), terms,
-                valid == null ? Double.NaN : Json.number(valid, where + ".valid_total_loss"),
+                optionalNumber(o, "valid_total_loss", where), optionalNumber(o, "stop_total_loss", where),
                 Json.number(o.get("seconds"), where + ".seconds"));
+    }
+
+    /** A number that may be null or absent (older checkpoints): NaN then. */
+    private static double optionalNumber(Map<String, Object> o, String key, String where) {
+        Object v = o.get(key);
+        return v == null ? Double.NaN : Json.number(v, where + "." + key);
     }
 }

@@ -13,6 +13,7 @@ import org.mrine.model.ModalitySpec;
 import org.mrine.model.ModelConfig;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
@@ -31,9 +32,14 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
      * @param fusionHidden     hidden sizes of the fusion network (multiscale models)
      * @param initCovScale     Sigma_0 = init_cov_scale * I
      * @param gaussianVariance the fixed observation variance of Gaussian modalities
+     * @param modalities       the modalities of the default {@code mrine} model, in order; null = all of the dataset's
      */
     public record Model(int embeddingDim, int latentDim, int[] hidden, int[] fusionHidden, double initCovScale,
-                        double gaussianVariance) {
+                        double gaussianVariance, List<String> modalities) {
+
+        public Model {
+            modalities = modalities == null ? null : List.copyOf(modalities);
+        }
     }
 
     /**
@@ -53,21 +59,56 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
     /**
      * The optimization.
      *
+     * @param epochs             passes over the training trials, or {@link #EPOCHS_AUTO}: as many as {@code maxSteps} needs
+     * @param maxSteps           the optimizer steps of a run when {@code epochs} is auto (rounded up to whole epochs)
+     * @param patienceSteps      early stopping: end training once this many optimizer steps passed without a lower
+     *                           validation loss, and keep the best epoch's parameters; 0 = train every epoch, keep the last
+     * @param validationFraction the share of the training trials held out (the last contiguous block) for early stopping
      * @param lrStepUp        epochs from base to max learning rate (and back down)
      * @param lrMode          triangular, triangular2 or exp_range (PyTorch CyclicLR modes)
      * @param gradClip        global gradient-norm limit; 0 = no clipping
      * @param checkpointEvery write a checkpoint every this many epochs (and always at the end)
      * @param validateEvery   compute the held-out loss every this many epochs; 0 = never
      */
-    public record Training(int epochs, int batchSize, double lrBase, double lrMax, int lrStepUp, String lrMode,
+    public record Training(int epochs, int maxSteps, int patienceSteps, double validationFraction, int batchSize, double lrBase, double lrMax, int lrStepUp, String lrMode,
                            double lrGamma, double adamBeta1, double adamBeta2, double adamEps, double gradClip,
                            double dropout, double timeDropout, boolean zscoreGaussian, long seed,
                            int checkpointEvery, int validateEvery, String backend) {
+
+        public boolean autoEpochs() {
+            return epochs == EPOCHS_AUTO;
+        }
+
+        /** Whether runs hold out a validation block and keep their best epoch. */
+        public boolean earlyStopping() {
+            return patienceSteps > 0 && validationFraction > 0;
+        }
+
+        /** The epochs a run makes with {@code batches} optimizer steps per epoch (before early stopping). */
+        public int plannedEpochs(int batches) {
+            return autoEpochs() ? (int) Math.min(Integer.MAX_VALUE, ((long) maxSteps + batches - 1) / batches) : epochs;
+        }
     }
 
-    /** @param folds cross-validation folds (contiguous blocks of trials) */
-    public record Evaluation(int folds) {
+    /** {@code training.epochs: auto}: the number of epochs follows from {@code training.max_steps}. */
+    public static final int EPOCHS_AUTO = -1;
+
+    /**
+     * @param folds      cross-validation folds (contiguous blocks of trials)
+     * @param wienerLags bins of history of the Wiener filter baseline besides the current one
+     */
+    public record Evaluation(int folds, int wienerLags) {
     }
+
+    /**
+     * The default training budget, in optimizer steps: enough for the models of the README's real
+     * recordings to pass their best validation loss (early stopping then ends most runs sooner),
+     * whatever the number of trials; an epoch count would give a small dataset a few dozen steps
+     * and a large one thousands.
+     */
+    public static final int DEFAULT_MAX_STEPS = 3000;
+    /** Early stopping's default patience, optimizer steps without a lower validation loss. */
+    public static final int DEFAULT_PATIENCE_STEPS = 500;
 
     static final List<String> LR_MODES = List.of("triangular", "triangular2", "exp_range");
     static final List<String> BACKENDS = List.of("auto", "cpu", "cuda");
@@ -86,18 +127,26 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
 
     /** Parses YAML text; {@code where} names its origin in errors. */
     public static TrainConfig parse(String yaml, String where) {
-        JsonNode root;
+        return parse(tree(yaml, where), where);
+    }
+
+    /** The YAML text as a tree (null for an empty text); {@code where} names its origin in errors. */
+    public static JsonNode tree(String yaml, String where) {
         try {
-            root = yaml.isBlank() ? null : new YAMLMapper().readTree(yaml);
+            return yaml.isBlank() ? null : new YAMLMapper().readTree(yaml);
         } catch (JacksonException e) {
             throw new IllegalArgumentException(where + ": not valid YAML: " + e.getOriginalMessage());
         }
+    }
+
+    /** Parses a config tree (as {@link #tree} reads it); {@code where} names its origin in errors. */
+    public static TrainConfig parse(JsonNode root, String where) {
         ConfigReader top = new ConfigReader(where, "", root);
 
         ConfigReader m = top.section("model");
         Model model = new Model(m.positiveInt("embedding_dim", 64), m.positiveInt("latent_dim", 64),
                 m.intList("hidden", new int[] {128, 128, 128}, 1), m.intList("fusion_hidden", new int[] {128}, 1),
-                m.positive("init_cov_scale", 1.0), m.positive("gaussian_variance", 1.0));
+                m.positive("init_cov_scale", 1.0), m.positive("gaussian_variance", 1.0), m.namesOrAll("modalities"));
         m.finish();
 
         ConfigReader l = top.section("loss");
@@ -108,7 +157,9 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         l.finish();
 
         ConfigReader t = top.section("training");
-        Training training = new Training(t.nonNegativeInt("epochs", 500), t.positiveInt("batch_size", 32),
+        Training training = new Training(t.nonNegativeIntOrAuto("epochs", EPOCHS_AUTO), t.positiveInt("max_steps", DEFAULT_MAX_STEPS),
+                t.nonNegativeInt("patience_steps", DEFAULT_PATIENCE_STEPS), t.fraction("validation_fraction", 0.1),
+                t.positiveInt("batch_size", 32),
                 t.positive("lr_base", 1e-3), t.positive("lr_max", 1e-2), t.positiveInt("lr_step_up", 10),
                 t.string("lr_mode", "exp_range", LR_MODES), t.positive("lr_gamma", 0.99),
                 t.fraction("adam_beta1", 0.9), t.fraction("adam_beta2", 0.999), t.positive("adam_eps", 1e-8),
@@ -122,7 +173,7 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         t.finish();
 
         ConfigReader e = top.section("evaluation");
-        Evaluation evaluation = new Evaluation(e.positiveInt("folds", 5));
+        Evaluation evaluation = new Evaluation(e.positiveInt("folds", 5), e.nonNegativeInt("wiener_lags", 5));
         if (evaluation.folds() < 2) throw e.error("evaluation.folds", "cross-validation needs at least 2 folds, got " + evaluation.folds());
         e.finish();
         top.finish();
@@ -146,19 +197,35 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
                 (float) loss.scaleL2, (float) loss.smoothLatent, loss.stepsAhead);
     }
 
+    /** This config with {@code training.epochs} set ({@link #EPOCHS_AUTO} for auto). */
     public TrainConfig withEpochs(int epochs) {
-        Training t = training;
-        return new TrainConfig(model, loss, new Training(epochs, t.batchSize, t.lrBase, t.lrMax, t.lrStepUp, t.lrMode, t.lrGamma,
-                t.adamBeta1, t.adamBeta2, t.adamEps, t.gradClip, t.dropout, t.timeDropout, t.zscoreGaussian, t.seed,
-                t.checkpointEvery, t.validateEvery, t.backend), evaluation);
+        return with("training.epochs", epochs == EPOCHS_AUTO ? "auto" : epochs);
     }
 
     public TrainConfig withSeed(long seed) {
-        Training t = training;
-        return new TrainConfig(model, loss, new Training(t.epochs, t.batchSize, t.lrBase, t.lrMax, t.lrStepUp, t.lrMode, t.lrGamma,
-                t.adamBeta1, t.adamBeta2, t.adamEps, t.gradClip, t.dropout, t.timeDropout, t.zscoreGaussian, seed,
-                t.checkpointEvery, t.validateEvery, t.backend), evaluation);
+        return with("training.seed", seed);
     }
+
+    /**
+     * This config with one key replaced: {@code section.key} and a value as YAML would hold it (a
+     * number, a string, a boolean, a list); checked like a config file's.
+     */
+    public TrainConfig with(String dottedKey, Object value) {
+        ObjectNode root = (ObjectNode) toTree();
+        int dot = dottedKey.indexOf('.');
+        if (dot < 0) throw new IllegalArgumentException("a config key is section.key, got '" + dottedKey + "'");
+        ObjectNode section = (ObjectNode) root.get(dottedKey.substring(0, dot));
+        if (section == null) throw new IllegalArgumentException("no config section '" + dottedKey.substring(0, dot) + "'");
+        section.set(dottedKey.substring(dot + 1), MAPPER.valueToTree(value));
+        return parse(root, "config with " + dottedKey + " = " + value);
+    }
+
+    /** The complete config as a tree (what {@link #toYaml()} writes, read back). */
+    public JsonNode toTree() {
+        return MAPPER.readTree(toYaml());
+    }
+
+    private static final YAMLMapper MAPPER = new YAMLMapper();
 
     /** The complete config as YAML, every key written, in the order {@link #parse} reads them. */
     public String toYaml() {
@@ -170,6 +237,8 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         kv(sb, "fusion_hidden", list(model.fusionHidden), "fusion network of multiscale models");
         kv(sb, "init_cov_scale", num(model.initCovScale), "Sigma_0 = init_cov_scale * I");
         kv(sb, "gaussian_variance", num(model.gaussianVariance), "fixed variance of Gaussian modalities");
+        kv(sb, "modalities", model.modalities == null ? "all" : "[" + String.join(", ", model.modalities) + "]",
+                "of the mrine model, or all");
         sb.append("loss:\n");
         kv(sb, "tau", loss.tau == null ? "auto" : num(loss.tau), "weight of Poisson log-likelihoods, or auto");
         kv(sb, "scale_l2", num(loss.scaleL2), "times the sum of MLP weight norms");
@@ -179,7 +248,10 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         kv(sb, "steps_ahead", list(loss.stepsAhead), "0 = smoothing term");
         sb.append("training:\n");
         Training t = training;
-        kv(sb, "epochs", t.epochs, null);
+        kv(sb, "epochs", t.autoEpochs() ? "auto" : t.epochs, "auto: as many as max_steps needs");
+        kv(sb, "max_steps", t.maxSteps, "optimizer steps when epochs is auto");
+        kv(sb, "patience_steps", t.patienceSteps, "early stopping: steps without a better validation loss, 0 = off");
+        kv(sb, "validation_fraction", num(t.validationFraction), "of the training trials, held out for early stopping");
         kv(sb, "batch_size", t.batchSize, "trials per batch");
         kv(sb, "lr_base", num(t.lrBase), "cyclic learning rate, stepped per epoch");
         kv(sb, "lr_max", num(t.lrMax), null);
@@ -199,6 +271,7 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         kv(sb, "backend", t.backend, String.join(", ", BACKENDS));
         sb.append("evaluation:\n");
         kv(sb, "folds", evaluation.folds, "contiguous blocks of trials");
+        kv(sb, "wiener_lags", evaluation.wienerLags, "bins of history of the Wiener filter baseline");
         return sb.toString();
     }
 

@@ -25,26 +25,33 @@ public final class Trainer {
      * What to train on.
      *
      * @param data          the dataset, already normalized with {@code normalization}
-     * @param train         training trial indices
-     * @param valid         held-out trial indices for the validation loss (may be empty)
+     * @param train         the trials the optimizer sees
+     * @param stop          early stopping's validation trials, carved from the given training trials (empty
+     *                      when early stopping is off): their loss picks the epoch whose parameters are kept
+     * @param valid         held-out trial indices for the held-out loss curve (may be empty; never used to choose anything)
      * @param modalities    the modalities the model uses, in order (one = single-scale)
      * @param tau           weight of Poisson log-likelihoods
      * @param normalization what was applied to the raw data (saved in checkpoints)
      */
-    public record Run(TrainConfig config, Dataset data, int[] train, int[] valid, List<ModalityInfo> modalities, double tau,
-                      Normalization normalization) {
+    public record Run(TrainConfig config, Dataset data, int[] train, int[] stop, int[] valid, List<ModalityInfo> modalities,
+                      double tau, Normalization normalization) {
 
         public List<String> modalityNames() {
             return modalities.stream().map(ModalityInfo::name).toList();
         }
 
         /**
-         * Normalization fitted on the training trials (or taken from the checkpoint being resumed),
+         * With early stopping on, the last contiguous block of {@code training.validation_fraction} of
+         * the given training trials becomes the validation block and the rest is trained on.
+         * Normalization fitted on the trials trained on (or taken from the checkpoint being resumed),
          * tau (config value, the checkpoint's, or computed), the given modalities of the raw data.
          */
-        public static Run prepare(TrainConfig config, Dataset raw, int[] train, int[] valid, List<String> modalityNames,
+        public static Run prepare(TrainConfig config, Dataset raw, int[] given, int[] valid, List<String> modalityNames,
                                   Checkpoint resume) {
-            if (train.length == 0) throw new IllegalArgumentException("no training trials");
+            if (given.length == 0) throw new IllegalArgumentException("no training trials");
+            int stopCount = stopTrials(config.training(), given.length);
+            int[] train = java.util.Arrays.copyOf(given, given.length - stopCount);
+            int[] stop = java.util.Arrays.copyOfRange(given, given.length - stopCount, given.length);
             List<ModalityInfo> mods = new ArrayList<>();
             for (String n : modalityNames) mods.add(ModalityInfo.of(raw.modality(n)));
             Normalization norm;
@@ -56,7 +63,13 @@ public final class Trainer {
                 norm = config.training().zscoreGaussian() ? Normalization.fit(raw, train) : Normalization.none();
                 tau = config.loss().tau() != null ? config.loss().tau() : AutoTau.compute(norm.apply(raw), train);
             }
-            return new Run(config, norm.apply(raw), train.clone(), valid.clone(), mods, tau, norm);
+            return new Run(config, norm.apply(raw), train, stop, valid.clone(), mods, tau, norm);
+        }
+
+        /** How many of {@code trials} training trials early stopping holds out: at least one, never all. */
+        static int stopTrials(TrainConfig.Training t, int trials) {
+            if (!t.earlyStopping() || trials < 2) return 0;
+            return (int) Math.max(1, Math.min(trials - 1, Math.round(t.validationFraction() * trials)));
         }
     }
 
@@ -71,6 +84,9 @@ public final class Trainer {
     private final int batchSize;
     private int epoch;                 // completed epochs
     private int lastSaved = -1;        // epoch of the newest checkpoint on disk, -1 if none
+    /** Early stopping: the parameters of the epoch with the lowest validation loss so far (null when off). */
+    private final org.mrine.model.Parameters best;
+    private EarlyStop stopState = EarlyStop.NONE;
 
     public Trainer(Run run, Backend be) {
         this.run = run;
@@ -82,6 +98,22 @@ public final class Trainer {
         this.rng = new SplitMix64(cfg.seed() ^ 0x6a09e667f3bcc909L);  // a stream apart from the initialization's
         this.schedule = CyclicLr.of(cfg);
         this.batchSize = Math.min(cfg.batchSize(), run.train().length);
+        this.best = run.stop().length > 0 ? model.params.like(be.workspace()) : null;
+    }
+
+    /** Early stopping so far: the best epoch (0 = none yet), its validation loss, whether training ended on it. */
+    public EarlyStop earlyStop() {
+        return stopState;
+    }
+
+    /** Optimizer steps in one epoch (every batch has the full batch size; the rest waits for the next epoch). */
+    public int batchesPerEpoch() {
+        return run.train().length / batchSize;
+    }
+
+    /** The epochs this run makes unless early stopping ends it sooner. */
+    public int plannedEpochs() {
+        return cfg.plannedEpochs(batchesPerEpoch());
     }
 
     public MrineModel model() {
@@ -111,20 +143,26 @@ public final class Trainer {
      * config and this one: anything else would not be a continuation.
      */
     public void resume(Checkpoint ck, String where) {
-        String mine = run.config().withEpochs(0).toYaml(), theirs = ck.config().withEpochs(0).toYaml();
+        String mine = budgetFree(run.config()), theirs = budgetFree(ck.config());
         if (!mine.equals(theirs)) {
             throw new IllegalArgumentException(where + ": the checkpoint was trained with another config (" + firstDifference(theirs, mine)
-                    + "); only training.epochs may change when resuming");
+                    + "); only training.epochs and training.max_steps may change when resuming");
         }
         if (!ck.modalities().equals(run.modalities())) {
             throw new IllegalArgumentException(where + ": the checkpoint's model uses modalities " + ck.modalities()
                     + ", this run " + run.modalities());
         }
-        ck.restore(model, adam, rng, where);
+        ck.restore(model, best, adam, rng, where);
+        stopState = ck.earlyStop();
         history.clear();
         history.addAll(ck.history());
         epoch = ck.epoch();
         lastSaved = ck.epoch();
+    }
+
+    /** The config without the training budget (what a resumed run may change). */
+    private static String budgetFree(TrainConfig c) {
+        return c.withEpochs(0).with("training.max_steps", 1).toYaml();
     }
 
     private static String firstDifference(String a, String b) {
@@ -135,25 +173,33 @@ public final class Trainer {
         return "different keys";
     }
 
+    /**
+     * A snapshot of this run: with early stopping the parameters of its best epoch, beside the
+     * current ones that training continues from.
+     */
     public Checkpoint checkpoint() {
-        return Checkpoint.capture(run.config(), epoch, run.modalities(), run.tau(), run.normalization(), model, adam, rng, history);
+        return Checkpoint.capture(run.config(), epoch, run.modalities(), run.tau(), run.normalization(), model,
+                stopState.bestEpoch() > 0 ? best : null, stopState, adam, rng, history);
     }
 
     /**
-     * Trains until {@code training.epochs} are complete, writing {@code checkpointFile} (if not null)
-     * every {@code checkpoint_every} epochs and at the end.
+     * Trains until the planned epochs are complete ({@code training.epochs}, or as many as
+     * {@code training.max_steps} needs) or early stopping ends the run, writing {@code checkpointFile}
+     * (if not null) every {@code checkpoint_every} epochs and at the end. With early stopping the
+     * model ends with the parameters of its best epoch.
      *
-     * @throws TrainingDivergedException when a loss or gradient norm is not finite
+     * @throws TrainingDivergedException when a loss or gradient norm is not finite, or a covariance
+     *                                   stops being positive definite
      */
     public List<EpochStats> fit(Path checkpointFile, TrainingListener listener) {
-        final int epochs = cfg.epochs();
+        final int batches = batchesPerEpoch();
+        final int epochs = plannedEpochs();
         final int[] train = run.train();
-        final int batches = train.length / batchSize;
         final List<String> mods = run.modalityNames();
         TrainingNoise noise = new TrainingNoise(cfg.dropout(), cfg.timeDropout(), rng);
         double secondsSoFar = 0;
         int epochsTimed = 0;
-        while (epoch < epochs) {
+        while (epoch < epochs && !stopState.stopped()) {
             final double lr = schedule.at(epoch);
             final int shown = epoch + 1;
             long start = System.nanoTime();
@@ -162,11 +208,17 @@ public final class Trainer {
             Map<String, Double> sums = new LinkedHashMap<>();
             for (int b = 0; b < batches; b++) {
                 int[] idx = java.util.Arrays.copyOfRange(order, b * batchSize, (b + 1) * batchSize);
-                Map<String, Double> terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
+                Map<String, Double> terms;
+                try {
+                    terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
+                } catch (ArithmeticException e) {
+                    // a covariance that is no longer positive definite: the parameters have left the stable region
+                    throw diverged(e.getMessage(), shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                }
                 double total = terms.get("total_loss");
-                if (!Double.isFinite(total)) throw diverged("loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                if (!Double.isFinite(total)) throw diverged("non-finite loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 double norm = Adam.clip(be, model.grads, cfg.gradClip());
-                if (!Double.isFinite(norm)) throw diverged("gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                if (!Double.isFinite(norm)) throw diverged("non-finite gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 adam.step(lr);
                 terms.forEach((k, v) -> sums.merge(k, v, Double::sum));
                 sums.merge("grad_norm", norm, Double::sum);
@@ -178,24 +230,45 @@ public final class Trainer {
             double valid = Double.NaN;
             boolean validate = run.valid().length > 0 && cfg.validateEvery() > 0
                     && (shown % cfg.validateEvery() == 0 || shown == epochs);
-            if (validate) valid = Inference.meanLoss(model, run.data(), run.valid(), mods, batchSize);
+            if (validate) valid = heldOutLoss(run.valid(), shown, epochs, checkpointFile);
+            double stopLoss = Double.NaN;
+            if (best != null) {
+                stopLoss = heldOutLoss(run.stop(), shown, epochs, checkpointFile);
+                if (stopState.improvedBy(stopLoss)) {
+                    best.flat().copyFrom(model.params.flat());
+                    stopState = new EarlyStop(shown, stopLoss, false);
+                } else if ((long) (shown - stopState.bestEpoch()) * batches >= cfg.patienceSteps()) {
+                    stopState = new EarlyStop(stopState.bestEpoch(), stopState.bestLoss(), true);
+                }
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
-            EpochStats stats = new EpochStats(shown, lr, means, valid, seconds);
+            EpochStats stats = new EpochStats(shown, lr, means, valid, stopLoss, seconds);
             history.add(stats);
             epoch = shown;
             secondsSoFar += seconds;
             epochsTimed++;
-            if (checkpointFile != null && (epoch % cfg.checkpointEvery() == 0 || epoch == epochs)) {
+            boolean last = epoch == epochs || stopState.stopped();
+            if (checkpointFile != null && (epoch % cfg.checkpointEvery() == 0 || last)) {
                 checkpoint().save(checkpointFile);
                 lastSaved = epoch;
             }
-            listener.epochDone(stats, epochs, secondsSoFar / epochsTimed * (epochs - epoch));
+            listener.epochDone(stats, epochs, last ? 0 : secondsSoFar / epochsTimed * (epochs - epoch));
         }
         if (checkpointFile != null && lastSaved != epoch) {
             // nothing left to train (resumed at the end): still leave the final checkpoint
             checkpoint().save(checkpointFile);
         }
+        if (best != null && stopState.bestEpoch() > 0) model.params.flat().copyFrom(best.flat());
         return history();
+    }
+
+    /** The mean loss of held-out trials; a covariance that is no longer positive definite there is divergence too. */
+    private double heldOutLoss(int[] trials, int shown, int epochs, Path checkpointFile) {
+        try {
+            return Inference.meanLoss(model, run.data(), trials, run.modalityNames(), batchSize);
+        } catch (ArithmeticException e) {
+            throw diverged(e.getMessage() + " (held-out loss)", shown, epochs, batchesPerEpoch(), batchesPerEpoch(), checkpointFile, lastSaved);
+        }
     }
 
     /** A new random order of the training trials (Fisher-Yates on the training stream). */
@@ -214,7 +287,7 @@ public final class Trainer {
         String kept = file == null ? "no checkpoint file was requested"
                 : lastSaved >= 0 ? "the last good checkpoint is " + file + " (epoch " + lastSaved + ")"
                 : "no checkpoint was written yet";
-        return new TrainingDivergedException("training stopped: non-finite " + what + " at epoch " + epoch + " of " + epochs
+        return new TrainingDivergedException("training stopped: " + what + " at epoch " + epoch + " of " + epochs
                 + ", batch " + batch + " of " + batches + "; " + kept
                 + ". A lower training.lr_max or training.lr_base usually helps.");
     }

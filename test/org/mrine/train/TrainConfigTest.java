@@ -25,7 +25,12 @@ class TrainConfigTest {
         assertEquals(30, c.loss().smoothLatent());
         assertArrayEquals(new int[] {0, 1, 2, 3, 4}, c.loss().stepsAhead());
         TrainConfig.Training t = c.training();
-        assertEquals(500, t.epochs());
+        // the paper trains 500 epochs; the budget here is counted in optimizer steps, whatever the dataset's size
+        assertTrue(t.autoEpochs());
+        assertEquals(TrainConfig.DEFAULT_MAX_STEPS, t.maxSteps());
+        assertEquals(TrainConfig.DEFAULT_PATIENCE_STEPS, t.patienceSteps());
+        assertTrue(t.earlyStopping());
+        assertEquals(0.1, t.validationFraction());
         assertEquals(32, t.batchSize());
         assertEquals(1e-3, t.lrBase());
         assertEquals(1e-2, t.lrMax());

@@ -46,7 +46,7 @@ final class ImportCommand implements Callable<Integer> {
     Double sampleMs;
 
     @Option(names = "--trial-ms", paramLabel = "W", description = "trial length, ms: from each trial start (trials table), or consecutive windows (default: the "
-            + "longest trial; without trials one trial up to 1000 bins, else 10 s windows)")
+            + "longest trial; without trials 2 s windows, or one trial when that makes fewer than 10)")
     Double trialMs;
 
     @Option(names = "--ignore-trials", description = "cut consecutive --trial-ms windows even when the file has a trials table")

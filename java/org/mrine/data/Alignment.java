@@ -18,8 +18,8 @@ import org.mrine.model.Likelihood;
  * <p>Trials: from the recording's trials table (each trial from its start, snapped down to the
  * grid; T = {@code --trial-ms}, else the longest trial, so a shorter trial's window runs on into
  * what was recorded after it), or consecutive windows over the recorded span ({@code --trial-ms},
- * else one trial for a recording of at most {@value ImportOptions#SINGLE_TRIAL_MAX_BINS} bins,
- * else windows of {@value ImportOptions#DEFAULT_WINDOW_MS} ms). Windows where no modality has a
+ * else windows of {@value ImportOptions#DEFAULT_WINDOW_MS} ms, or one trial for a short recording:
+ * {@link ImportOptions#defaultWindowSteps}). Windows where no modality has a
  * sample (a pause in the recording) are dropped.
  */
 public final class Alignment {
@@ -155,13 +155,12 @@ public final class Alignment {
             if (total < T) {
                 throw new FormatException(r.source() + ": the recording spans " + total + " bins of " + Text.num(binMs) + " ms, shorter than one " + T + "-step --trial-ms window");
             }
-        } else if (total <= ImportOptions.SINGLE_TRIAL_MAX_BINS) {
-            T = (int) total;
+        } else if (ImportOptions.defaultWindowSteps(total, binMs) == total) {
+            T = (int) Math.min(total, Integer.MAX_VALUE);
             how = "the whole recording";
         } else {
-            T = (int) Math.round(ImportOptions.DEFAULT_WINDOW_MS / binMs);
+            T = (int) ImportOptions.defaultWindowSteps(total, binMs);
             how = "default windows of " + (long) ImportOptions.DEFAULT_WINDOW_MS + " ms; set --trial-ms to choose";
-            if (T < 1 || total < T) T = (int) Math.min(total, Integer.MAX_VALUE);
         }
         long n = total / T;
         checkSize(r, n * T);

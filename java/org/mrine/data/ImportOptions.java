@@ -43,10 +43,29 @@ public final class ImportOptions {
     /** Matrices: a [K, 2] variable of trial start and stop times in seconds. */
     public String trialsVar;
 
-    /** Default window length when a long recording has no trials table and no {@link #trialMs}. */
-    public static final double DEFAULT_WINDOW_MS = 10_000;
+    /**
+     * Default window length when a long recording has no trials table and no {@link #trialMs}: 2 s.
+     * Long enough for the filters to settle within a window (each trial starts from the prior; the
+     * transient lasts a few hundred ms at 10 to 50 ms bins) and for the smoothness and k-step-ahead
+     * terms; short enough that a 10-minute recording yields 300 trials, about 7 batches of 32 per
+     * epoch in each training set of a 5-fold cross-validation, where 10-s windows left one or two.
+     */
+    public static final double DEFAULT_WINDOW_MS = 2_000;
     /** Recordings of at most this many bins (and no trials) become one trial. */
     public static final int SINGLE_TRIAL_MAX_BINS = 1000;
+    /** Recordings that hold fewer default windows than this (and no trials) become one trial, not a few windows. */
+    public static final int MIN_DEFAULT_WINDOWS = 10;
+
+    /**
+     * The steps of each default window of a recording of {@code totalBins} bins without a trials
+     * table: {@value #DEFAULT_WINDOW_MS} ms, or the whole recording as one trial when it is short
+     * ({@value #SINGLE_TRIAL_MAX_BINS} bins or fewer) or holds fewer than {@value #MIN_DEFAULT_WINDOWS} windows.
+     */
+    public static long defaultWindowSteps(long totalBins, double binMs) {
+        long window = Math.max(1, Math.round(DEFAULT_WINDOW_MS / binMs));
+        if (totalBins <= SINGLE_TRIAL_MAX_BINS || totalBins < MIN_DEFAULT_WINDOWS * window) return totalBins;
+        return window;
+    }
 
     /** Bin width when neither the user nor the file says. */
     public static final double DEFAULT_BIN_MS = 10;

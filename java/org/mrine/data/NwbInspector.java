@@ -201,8 +201,11 @@ final class NwbInspector {
         } else {
             long bins = (long) Math.floor(span / (ImportOptions.DEFAULT_BIN_MS / 1000) + 1e-6);
             out.append("  trials: no /intervals/trials table: ");
-            if (bins <= ImportOptions.SINGLE_TRIAL_MAX_BINS) out.append("the whole recording as one trial (or --trial-ms)\n");
-            else out.append("consecutive windows of ").append(Text.num(ImportOptions.DEFAULT_WINDOW_MS / 1000)).append(" s (set --trial-ms)\n");
+            if (ImportOptions.defaultWindowSteps(bins, ImportOptions.DEFAULT_BIN_MS) == bins) {
+                out.append("the whole recording as one trial (or --trial-ms)\n");
+            } else {
+                out.append("consecutive windows of ").append(Text.num(ImportOptions.DEFAULT_WINDOW_MS / 1000)).append(" s (set --trial-ms)\n");
+            }
         }
     }
 }

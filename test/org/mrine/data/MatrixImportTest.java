@@ -66,7 +66,8 @@ class MatrixImportTest {
         o.trialMs = null;
         Dataset d2 = Datasets.open(TestFiles.shared("s1_area2_miller.mat"), o);
         assertEquals(100, d2.binMs());
-        assertEquals(17564, (long) d2.trials() * d2.steps() + 64); // 17564 whole 100 ms bins, windows of 100 steps
+        assertEquals(20, d2.steps()); // default windows of 2 s
+        assertEquals(17564, (long) d2.trials() * d2.steps() + 4); // 17564 whole 100 ms bins, 878 windows of 20 steps
         float[] first = java.util.Arrays.copyOf(d2.modality("spikes").values(), 4);
         assertArrayEquals(new float[] {0, 0, 1, 2}, first);
         assertEquals((0.15103688 - 0.139471) / 2, d2.behavior()[0], 1e-6);

@@ -54,6 +54,11 @@ public final class SparkExecutor implements CellExecutor {
     /** Retries of a failed task before the cell (and the sweep) fails: Spark's own default on clusters. */
     static final int TASK_RETRIES = 4;
 
+    static final String EXECUTOR_FLAGS = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+            + " --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED"
+            + " --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
+            + " --add-opens=java.base/java.lang.invoke=ALL-UNNAMED";
+
     private final JavaSparkContext sc;
     private final String describe;
 
@@ -65,6 +70,8 @@ public final class SparkExecutor implements CellExecutor {
         conf.setIfMissing("spark.task.maxFailures", Integer.toString(TASK_RETRIES));
         // one cell per executor core: a cell trains one model, and the engine uses the machine's other cores itself
         conf.setIfMissing("spark.task.cpus", "1");
+        // executors run the engine: the Vector API module, native access, and what Spark itself opens on JDK 17+
+        conf.setIfMissing("spark.executor.extraJavaOptions", EXECUTOR_FLAGS);
         String m = conf.get("spark.master");
         if (!m.startsWith("local") && !conf.contains("spark.jars")) {
             Path jar = clusterJar();

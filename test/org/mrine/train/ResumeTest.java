@@ -59,8 +59,11 @@ class ResumeTest {
         assertEquals(x.optimizerSteps(), y.optimizerSteps());
         assertEquals(x.rngState(), y.rngState());
         assertEquals(x.params().keySet(), y.params().keySet());
+        assertEquals(x.earlyStop(), y.earlyStop());
+        assertTrue(x.earlyStop().bestEpoch() > 0, "the tiny config runs with early stopping (the default)");
         for (String n : x.params().keySet()) {
             assertArrayEquals(x.params().get(n).data(), y.params().get(n).data(), "parameter " + n);
+            assertArrayEquals(x.trainParams().get(n).data(), y.trainParams().get(n).data(), "training's current " + n);
             assertArrayEquals(x.expAvg().get(n).data(), y.expAvg().get(n).data(), "first moment of " + n);
             assertArrayEquals(x.expAvgSq().get(n).data(), y.expAvgSq().get(n).data(), "second moment of " + n);
         }
@@ -69,6 +72,7 @@ class ResumeTest {
         for (int e = 0; e < 4; e++) {
             assertEquals(a.get(e).trainTotal(), b.get(e).trainTotal(), 0, "train loss of epoch " + (e + 1));
             assertEquals(a.get(e).validTotal(), b.get(e).validTotal(), 0, "held-out loss of epoch " + (e + 1));
+            assertEquals(a.get(e).stopTotal(), b.get(e).stopTotal(), 0, "validation loss of epoch " + (e + 1));
             assertEquals(a.get(e).lr(), b.get(e).lr(), 0);
         }
         assertTrue(a.get(3).trainTotal() < a.get(0).trainTotal(), "the loss went down: " + a.get(0).trainTotal() + " -> " + a.get(3).trainTotal());

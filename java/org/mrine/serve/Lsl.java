@@ -43,7 +43,7 @@ public final class Lsl {
     final MethodHandle createStreaminfo, destroyStreaminfo, channelCount, nominalSrate, channelFormat, getName;
     final MethodHandle createOutlet, destroyOutlet, pushSampleFtp, haveConsumers, waitForConsumers;
     final MethodHandle resolveByprop;
-    final MethodHandle createInlet, destroyInlet, openStream, setPostprocessing, pullSampleF;
+    final MethodHandle createInlet, destroyInlet, openStream, setPostprocessing, pullSampleF, timeCorrection, getUid;
 
     private Lsl(String path, SymbolLookup lib) {
         this.path = path;
@@ -68,6 +68,8 @@ public final class Lsl {
         openStream = h(l, lib, "lsl_open_stream", FunctionDescriptor.ofVoid(ADDR, F64, ADDR));
         setPostprocessing = h(l, lib, "lsl_set_postprocessing", FunctionDescriptor.of(I32, ADDR, I32));
         pullSampleF = h(l, lib, "lsl_pull_sample_f", FunctionDescriptor.of(F64, ADDR, ADDR, I32, F64, ADDR));
+        timeCorrection = h(l, lib, "lsl_time_correction", FunctionDescriptor.of(F64, ADDR, F64, ADDR));
+        getUid = h(l, lib, "lsl_get_uid", FunctionDescriptor.of(ADDR, ADDR));
     }
 
     private static MethodHandle h(Linker l, SymbolLookup lib, String name, FunctionDescriptor d) {
@@ -238,7 +240,8 @@ public final class Lsl {
     }
 
     /** The description of a stream found by {@link #resolve}; the inlet is built from it. */
-    public record StreamInfo(String name, int channels, double rateHz, int format) {
+    /** uid: unique to one outlet's lifetime (a restarted source has a new one). */
+    public record StreamInfo(String name, int channels, double rateHz, int format, String uid) {
     }
 
     /**
@@ -255,10 +258,14 @@ public final class Lsl {
             MemorySegment info = buf.getAtIndex(ValueLayout.ADDRESS, 0);
             try {
                 MemorySegment nameSeg = (MemorySegment) lsl.getName.invokeExact(info);
+                MemorySegment uidSeg = (MemorySegment) lsl.getUid.invokeExact(info);
                 StreamInfo si = new StreamInfo(nameSeg.reinterpret(4096).getString(0), (int) lsl.channelCount.invokeExact(info),
-                        (double) lsl.nominalSrate.invokeExact(info), (int) lsl.channelFormat.invokeExact(info));
-                // 10 s of buffer, chunks as sent, recover a lost stream with the same source id
-                MemorySegment in = (MemorySegment) lsl.createInlet.invokeExact(info, 10, 0, 1);
+                        (double) lsl.nominalSrate.invokeExact(info), (int) lsl.channelFormat.invokeExact(info),
+                        uidSeg.reinterpret(4096).getString(0));
+                // 10 s of buffer, chunks as sent; no silent recovery: a lost stream is reported
+                // (lsl_lost_error) and the caller resolves it again, which also finds a restarted
+                // source that has no source id
+                MemorySegment in = (MemorySegment) lsl.createInlet.invokeExact(info, 10, 0, 0);
                 if (in.equals(MemorySegment.NULL)) throw new IllegalStateException("lsl_create_inlet(" + value + ") failed: " + lsl.lastError());
                 return new Inlet(lsl, in, si);
             } finally {
@@ -289,13 +296,19 @@ public final class Lsl {
             return info;
         }
 
-        /** Opens the connection (waits up to timeout seconds) with clock synchronization on; false on timeout. */
+        /**
+         * Opens the connection (waits up to timeout seconds) with clock synchronization on, and
+         * takes the first clock-offset estimate now (it takes a few round trips, up to a second),
+         * so that the first pull does not stall the samples behind it; false on timeout.
+         */
         public boolean open(double timeout) {
             try {
                 int r = (int) lsl.setPostprocessing.invokeExact(handle, PROC_CLOCKSYNC);
                 if (r != NO_ERROR) throw new IllegalStateException("lsl_set_postprocessing failed with error " + r);
                 ec.set(ValueLayout.JAVA_INT, 0, 0);
                 lsl.openStream.invokeExact(handle, timeout, ec);
+                if (ec.get(ValueLayout.JAVA_INT, 0) != NO_ERROR) return false;
+                double unused = (double) lsl.timeCorrection.invokeExact(handle, timeout, ec);
             } catch (Throwable t) {
                 throw rethrow(t);
             }

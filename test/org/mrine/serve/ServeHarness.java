@@ -78,6 +78,15 @@ final class ServeHarness implements AutoCloseable {
         }
     }
 
+    /** Waits (up to 20 s) until the node has logged at least n lines containing text; fails otherwise. */
+    void awaitLog(String containing, int n) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (lines(containing) < n) {
+            if (System.nanoTime() > deadline) throw new AssertionError("the node did not log '" + containing + "' " + n + " times: " + log);
+            sleepUntil(System.nanoTime() + 5_000_000L);
+        }
+    }
+
     long lines(String containing) {
         synchronized (log) {
             return log.stream().filter(l -> l.contains(containing)).count();

@@ -46,12 +46,17 @@ class ServeRedisTest {
 
     /** Publishes bins [from, to) paced at 10 ms: spikes (int16) and, where present and wanted, the field; returns nothing sent twice. */
     static final class Publisher {
-        final Jedis j = new Jedis("127.0.0.1", redis.port());
+        final Jedis j;
         final String s, y;
         final double t0;
         final long start;
 
         Publisher(String s, String y, double headStartS) {
+            this(new Jedis("127.0.0.1", redis.port()), s, y, headStartS);
+        }
+
+        Publisher(Jedis j, String s, String y, double headStartS) {
+            this.j = j;
             this.s = s;
             this.y = y;
             this.start = System.nanoTime();

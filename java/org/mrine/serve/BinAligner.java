@@ -14,9 +14,9 @@ import org.mrine.model.Likelihood;
  * <p>When a bin is pushed: once it is complete, or at its deadline (its end plus the lateness).
  * Complete: no input that is live can still send a sample into it, i.e. for every input that is
  * not stalled, its next sample's earliest time stamp lies past the bin's end. With a known rate
- * that is the last time stamp plus one period less half a bin (a spike stream every 10 ms
- * completes its bin on arrival; a field every 50 ms covers the next four 10 ms bins); without
- * one, the last time stamp (samples come in order). An input is stalled when nothing arrived for
+ * that is the last time stamp plus one period less a quarter bin of jitter (a spike stream every
+ * 10 ms completes its bin on arrival; a field every 50 ms covers the next four 10 ms bins);
+ * without one, the last time stamp (samples come in order). An input is stalled when nothing arrived for
  * its stall time (the node's --stall-ms, at least three periods); a stalled input is not waited
  * for, and is picked up again with its next sample. Inputs are indexed by modality; a modality
  * without an input is always missing.
@@ -24,6 +24,15 @@ import org.mrine.model.Likelihood;
  * <p>Single-threaded (the node's thread); allocates nothing per sample or bin.
  */
 final class BinAligner {
+    /**
+     * The time-stamp jitter a regular source may have, in bins: its next sample comes no earlier
+     * than one period after its last, less this. A quarter bin keeps a source whose samples sit
+     * anywhere within a quarter bin of the centres (clock-offset corrections, the first sample's
+     * own jitter fixing the origin) completing each bin on arrival; a sample that jitters more may
+     * find its bin pushed (late, counted).
+     */
+    static final double JITTER = 0.25;
+
     /** Open bins at most (ahead of the next bin to push). */
     static final int WINDOW = 512;
 
@@ -176,7 +185,7 @@ final class BinAligner {
     /** The last bin input m can no longer send a sample into (Long.MIN_VALUE before its first sample). */
     long completeThrough(int m) {
         if (!seen[m]) return Long.MIN_VALUE;
-        double earliestNext = period[m] > 0 ? lastTs[m] + period[m] - bin / 2 : lastTs[m];
+        double earliestNext = period[m] > 0 ? lastTs[m] + period[m] - JITTER * bin : lastTs[m];
         // + 1e-6 bins: a time stamp exactly on a bin edge, computed in floating point, stays on its side
         return (long) Math.floor((earliestNext - origin) / bin + 1e-6) - 1;
     }

@@ -14,6 +14,12 @@ public final class LatencyHistogram {
         if (nanos > max) max = nanos;
     }
 
+    public void reset() {
+        java.util.Arrays.fill(counts, 0);
+        n = 0;
+        max = 0;
+    }
+
     public long count() {
         return n;
     }

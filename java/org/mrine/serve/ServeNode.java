@@ -56,7 +56,8 @@ public final class ServeNode implements AutoCloseable {
     private final float[] cov;
     private final Output out;
     private final LatencyHistogram latency = new LatencyHistogram(), decoderTime = new LatencyHistogram();
-    private volatile boolean stopRequested;
+    private volatile boolean stopRequested, resetRequested;
+    private final java.util.concurrent.CountDownLatch live = new java.util.concurrent.CountDownLatch(1);
     private volatile Thread thread;
     private volatile long bins;
     private long newestBin = Long.MIN_VALUE;
@@ -140,6 +141,7 @@ public final class ServeNode implements AutoCloseable {
             s.start();
         }
         for (Sink s : sinks) s.state("running", null);
+        live.countDown();
         long start = System.nanoTime(), limitNanos = opt.durationS() > 0 ? Math.round(opt.durationS() * 1e9) : Long.MAX_VALUE;
         while (!stopRequested) {
             long newest = drain();
@@ -243,6 +245,11 @@ public final class ServeNode implements AutoCloseable {
         out.latencyNanos = Math.max(0, System.nanoTime() - due);
         for (int i = 0; i < sinks.size(); i++) sinks.get(i).write(out);
         if (recorder != null) recorder.output(out);
+        if (resetRequested) {
+            resetRequested = false;
+            latency.reset();
+            decoderTime.reset();
+        }
         latency.add(out.latencyNanos);
         decoderTime.add(t1 - t0);
         bins = bins + 1;
@@ -306,10 +313,27 @@ public final class ServeNode implements AutoCloseable {
         return n;
     }
 
+    /** Waits until the node has warmed up and its readers run; false after timeout seconds. */
+    public boolean awaitLive(double timeoutS) {
+        try {
+            return live.await(Math.round(timeoutS * 1e3), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Clears the latency histograms from the next bin on (benchmarks: after their warm-up). */
+    public void resetLatencies() {
+        resetRequested = true;
+    }
+
+    /** The node's latency per bin (complete -> handed to the sinks); read it once the node has stopped. */
     public LatencyHistogram latency() {
         return latency;
     }
 
+    /** StreamingDecoder.push alone, per bin. */
     public LatencyHistogram decoderTime() {
         return decoderTime;
     }

@@ -39,7 +39,8 @@ class BinAlignerTest {
         // the field's next sample is 50 ms later: bins 1..4 are complete for it; each spike completes its bin
         for (int k = 1; k <= 4; k++) {
             assertFalse(a.nextComplete());
-            a.add(0, T0 + k * 0.010, 0, new float[] {k, 0});
+            // bin 2's spike is 2 ms early (jitter, a clock-offset correction): still its bin, still complete
+            a.add(0, T0 + k * 0.010 - (k == 2 ? 0.002 : 0), 0, new float[] {k, 0});
             assertTrue(a.nextComplete(), "bin " + k);
             a.pushNext(out, buf);
             assertArrayEquals(new float[] {k, 0}, out[0]);

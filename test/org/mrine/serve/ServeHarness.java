@@ -43,9 +43,13 @@ final class ServeHarness implements AutoCloseable {
         });
     }
 
-    /** Options for tests: 10 ms bins, 20 ms lateness, 500 ms stall time, stop after maxBins or 30 s, a short JIT warm-up. */
+    /**
+     * Options for tests: 10 ms bins, 20 ms lateness, stop after maxBins or 30 s, a short JIT warm-up,
+     * and a 2 s stall time, so that a loaded machine's scheduling hiccup never makes the node stop
+     * waiting for an input (the tests of stalls set their own).
+     */
     static ServeNode.Options options(long maxBins) {
-        return new ServeNode.Options(10, 20, 500, Double.NaN, maxBins, 30, "mrine_test", 500);
+        return new ServeNode.Options(10, 20, 2000, Double.NaN, maxBins, 30, "mrine_test", 500);
     }
 
     /** Waits for the node to end (its bin limit), then closes it; fails on an exception in the node. */

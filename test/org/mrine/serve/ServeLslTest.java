@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * mrine serve between real LSL streams over loopback: two outlets in this process (spikes at
- * 100 Hz, a field at 20 Hz, time-stamped 0.5 s ahead so that no sample can miss its bin), the
+ * 100 Hz, a field at 20 Hz, time-stamped 0.5 to 1 s ahead so that no sample can miss its bin), the
  * node's inlets and its output outlet, read back by an inlet as a subscriber would.
  */
 class ServeLslTest {
@@ -72,7 +72,7 @@ class ServeLslTest {
             try (Lsl.Inlet sub = subscribe(out)) {
                 h.awaitLog("connected to LSL stream", 2);
                 long start = System.nanoTime();
-                double t0 = Lsl.seconds(start) + 0.5;
+                double t0 = Lsl.seconds(start) + 1.0;
                 for (int k = 0; k < bins; k++) {
                     ServeHarness.sleepUntil(start + k * 10_000_000L);
                     so.push(spikes[k], t0 + k * 0.010);

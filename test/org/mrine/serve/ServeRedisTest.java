@@ -110,7 +110,7 @@ class ServeRedisTest {
         float[][][] grid = new float[bins][2][];
         ServeHarness h = new ServeHarness(model, inputs("mr_s", "mr_y"), List.of(redis.url("mr_out")), rec, ServeHarness.options(bins));
         try (h) {
-            Publisher p = new Publisher("mr_s", "mr_y", 0.5);
+            Publisher p = new Publisher("mr_s", "mr_y", 1.0);
             for (int k = 0; k < bins; k++) {
                 p.paceTo(k);
                 p.spikes(k, spikes[k]);
@@ -153,7 +153,7 @@ class ServeRedisTest {
         String[] in = {redis.url("bad_s") + "?dtype=int16&ts=ts&rate=100", redis.url("bad_y") + "?dtype=text&ts=ts&rate=20"};
         ServeHarness h = new ServeHarness(model, in, List.of(redis.url("bad_out")), null, ServeHarness.options(bins));
         try (h) {
-            Publisher p = new Publisher("bad_s", "bad_y", 0.5);
+            Publisher p = new Publisher("bad_s", "bad_y", 1.0);
             for (int k = 0; k < bins; k++) {
                 p.paceTo(k);
                 if (k == 10) p.xadd("bad_s", new byte[6], p.ts(k));                       // 3 channels, not 20

@@ -21,7 +21,7 @@ final class RecordingReplay {
     }
 
     static int run(Path checkpoint, Path recording, Path readout, String backend, boolean shortcut, Path out) {
-        try (ServeModel model = ServeModel.load(checkpoint, readout, backend, shortcut)) {
+        try (ServeModel model = ServeModels.load(checkpoint, readout, backend, shortcut)) {
             Recording.Replay r = Recording.replay(recording, model);
             if (out != null) {
                 Map<String, HostTensor> t = new LinkedHashMap<>();

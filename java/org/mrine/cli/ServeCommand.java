@@ -95,7 +95,7 @@ final class ServeCommand implements Callable<Integer> {
         for (String s : outputs) outs.add(ServeUri.parse("--output", s));
         Consumer<String> log = line -> System.err.println("mrine serve: " + line);
 
-        try (ServeModel model = ServeModel.load(checkpoint, readout, backend, !fullUpdate)) {
+        try (ServeModel model = ServeModels.load(checkpoint, readout, backend, !fullUpdate)) {
             List<ModalitySpec> mods = model.modalities();
             List<String> names = new ArrayList<>();
             for (ModalitySpec m : mods) names.add(m.name());

@@ -1,18 +1,13 @@
 package org.mrine.serve;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.CRC32;
 import org.mrine.backend.Backend;
-import org.mrine.backend.Backends;
 import org.mrine.model.ModalitySpec;
 import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
 import org.mrine.stream.LinearReadout;
-import org.mrine.stream.Readouts;
 import org.mrine.stream.StreamingDecoder;
-import org.mrine.train.Checkpoint;
 
 /**
  * A trained model ready to serve: builds fresh {@link StreamingDecoder}s (with the checkpoint's
@@ -44,37 +39,16 @@ public final class ServeModel implements AutoCloseable {
     }
 
     /**
-     * A checkpoint of {@code mrine train}, with its readout (readoutFile, or readout.safetensors
-     * beside the checkpoint when present, or none).
+     * A trained model (its parameters restored), with its readout (null: no behavior), the names
+     * of the readout's outputs, and per modality the z-scoring of training (null where none);
+     * takes ownership of the backend. {@code source} says where it came from (a checkpoint's path).
      */
-    public static ServeModel load(Path checkpoint, Path readoutFile, String backend, boolean shortcut) {
-        Checkpoint ck = Checkpoint.load(checkpoint);
-        ModelConfig cfg = ck.modelConfig();
-        Path beside = checkpoint.toAbsolutePath().getParent().resolve("readout.safetensors");
-        Readouts.Named r = readoutFile != null ? Readouts.load(readoutFile) : Files.exists(beside) ? Readouts.load(beside) : null;
-        Backend be = Backends.create(backend);
-        try {
-            MrineModel model = new MrineModel(cfg, be);
-            ck.restoreParameters(model, checkpoint.toString());
-            int M = cfg.modalities().size();
-            float[][] mean = new float[M][], std = new float[M][];
-            for (int i = 0; i < M; i++) {
-                String name = cfg.modalities().get(i).name();
-                double[] mu = ck.normalization().mean().get(name), sd = ck.normalization().std().get(name);
-                if (mu != null) {
-                    mean[i] = toFloat(mu);
-                    std[i] = toFloat(sd);
-                }
-            }
-            return new ServeModel(be, model, r == null ? null : r.readout(), r == null ? List.of() : r.behaviorNames(),
-                    mean, std, shortcut, checkpoint.toString());
-        } catch (RuntimeException e) {
-            be.close();
-            throw e;
-        }
+    public static ServeModel of(MrineModel model, Backend be, LinearReadout readout, List<String> behaviorNames,
+                                float[][] zMean, float[][] zStd, boolean shortcut, String source) {
+        return new ServeModel(be, model, readout, behaviorNames, zMean.clone(), zStd.clone(), shortcut, source);
     }
 
-    /** A model already in memory (benchmarks); takes ownership of the backend. */
+    /** A model already in memory without z-scoring (benchmarks); takes ownership of the backend. */
     public static ServeModel of(MrineModel model, Backend be, LinearReadout readout, boolean shortcut, String source) {
         int M = model.config.modalities().size();
         return new ServeModel(be, model, readout, readout == null ? List.of() : defaultNames(readout.outputs()),
@@ -141,12 +115,6 @@ public final class ServeModel implements AutoCloseable {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         crc.update(b);
-    }
-
-    private static float[] toFloat(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
-        return f;
     }
 
     @Override

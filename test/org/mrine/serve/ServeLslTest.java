@@ -26,7 +26,7 @@ class ServeLslTest {
     @BeforeAll
     static void setUp() {
         ServeFixtures.lsl();
-        model = ServeModel.load(ServeFixtures.checkpoint(), null, "cpu", true);
+        model = org.mrine.cli.ServeModels.load(ServeFixtures.checkpoint(), null, "cpu", true);
         spikes = ServeFixtures.series("s", 2);
         field = ServeFixtures.series("y", 2);
     }

@@ -33,7 +33,7 @@ class ServeRedisTest {
     @BeforeAll
     static void setUp() {
         redis = LocalRedis.launch();
-        model = ServeModel.load(ServeFixtures.checkpoint(), null, "cpu", true);
+        model = org.mrine.cli.ServeModels.load(ServeFixtures.checkpoint(), null, "cpu", true);
         spikes = ServeFixtures.series("s", 2);
         field = ServeFixtures.series("y", 2);
     }

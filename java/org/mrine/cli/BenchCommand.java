@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mrine.bench.BenchSetups;
 import org.mrine.bench.MachineInfo;
+import org.mrine.bench.ServeLatency;
 import org.mrine.bench.StreamLatency;
 import org.mrine.bench.TrainStep;
 import org.mrine.io.Json;
@@ -26,8 +27,23 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "fewer repetitions (a smoke run, not a measurement)")
     boolean quick;
 
+    @Option(names = "--serve", description = "only the live-serving part (mrine serve over Redis and LSL), at the paper's size and 800 + 800 channels")
+    boolean serveOnly;
+
+    @Option(names = "--serve-steps", defaultValue = "100000", description = "measured steps per serve figure (default: ${DEFAULT-VALUE})")
+    int serveSteps;
+
     @Override
     public Integer call() {
+        if (serveOnly) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("serve", serve(true));
+            out.put("machine", MachineInfo.describe());
+            out.put("commit", MachineInfo.commit());
+            out.put("date", java.time.LocalDate.now().toString());
+            System.out.println(Json.write(out));
+            return 0;
+        }
         int repeats = quick ? 1 : 5, warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
         double warmupSeconds = quick ? 0 : 10;
         Map<String, Object> out = new LinkedHashMap<>();
@@ -50,6 +66,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) System.err.println("streaming, 800 + 800 channels ...");
         stream.put("high_channel", StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, 2));
         out.put("stream", stream);
+        out.put("serve", serve(false));
         out.put("peak_memory_mb", trainPeakMb);
         out.put("peak_memory_of", "resident set (VmHWM) of this process after the B = 32, T = 100 training step, JVM included");
         out.put("process_peak_memory_mb", MachineInfo.peakResidentMb());
@@ -59,6 +76,35 @@ final class BenchCommand implements Callable<Integer> {
         out.put("date", java.time.LocalDate.now().toString());
         System.out.println(Json.write(out));
         return 0;
+    }
+
+    /**
+     * End-to-end latency of mrine serve over loopback (Redis, LSL) at the paper's size, and with
+     * highChannel also at 800 + 800 channels. A transport that cannot run here (no redis-server,
+     * no liblsl) gets {"error": why} instead of figures.
+     */
+    private Map<String, Object> serve(boolean highChannel) {
+        int steps = quick ? 2000 : serveSteps, warmup = quick ? 2000 : 20_000;
+        Map<String, Object> serve = new LinkedHashMap<>();
+        for (String transport : new String[] {"redis", "lsl"}) {
+            if (!json) System.err.println("serve over " + transport + ", paper size ...");
+            serve.put(transport, serveFigure(transport, BenchSetups.paper(), 5, warmup, steps));
+            if (highChannel) {
+                if (!json) System.err.println("serve over " + transport + ", 800 + 800 channels ...");
+                serve.put(transport + "_high_channel", serveFigure(transport, BenchSetups.highChannel(), 4, warmup, steps));
+            }
+        }
+        return serve;
+    }
+
+    private static Map<String, Object> serveFigure(String transport, org.mrine.model.ModelConfig cfg, int fieldEvery, int warmup, int steps) {
+        try {
+            return ServeLatency.measure(transport, cfg, fieldEvery, warmup, steps, 1);
+        } catch (IllegalStateException e) {
+            Map<String, Object> err = new LinkedHashMap<>();
+            err.put("error", e.getMessage());
+            return err;
+        }
     }
 
     /** One training-step measurement at the paper's size, B = 32, as its JSON object. */

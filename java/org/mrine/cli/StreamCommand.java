@@ -61,6 +61,7 @@ final class StreamCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!rate.equals("max") && !rate.equals("realtime")) throw new IllegalArgumentException("--rate must be realtime or max, got " + rate);
+        if (org.mrine.serve.Recording.is(input)) return RecordingReplay.run(checkpoint, input, readoutFile, backend, !fullUpdate, out);
         Checkpoint ck = Checkpoint.load(checkpoint);
         ModelConfig cfg = ck.modelConfig();
         Dataset data = Datasets.open(input);

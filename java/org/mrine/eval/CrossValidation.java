@@ -120,7 +120,9 @@ public final class CrossValidation {
      */
     public static FoldResult fitAndScore(Dataset raw, TrainConfig config, ModelChoice choice, int fold, int[] train, int[] test,
                                          float[] slowMask, CvListener listener) {
-        Options o = new Options(config, List.of(choice), 1, null, false, null, new double[0], false, 0, listener);
+        // no held-out loss curve: a sweep's cell only needs the final scores
+        TrainConfig quiet = config.training().validateEvery() == 0 ? config : config.with("training.validate_every", 0);
+        Options o = new Options(quiet, List.of(choice), 1, null, false, null, new double[0], false, 0, listener);
         return runFold(raw, choice, fold, train, test, slowMask, o);
     }
 

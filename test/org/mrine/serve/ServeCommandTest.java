@@ -1,0 +1,119 @@
+package org.mrine.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mrine.bench.LocalRedis;
+import org.mrine.cli.Main;
+import redis.clients.jedis.Jedis;
+
+/** {@code mrine serve} as users run it: bad arguments, a missing liblsl, and SIGTERM on a running node (a separate JVM). */
+class ServeCommandTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int status, String out, String err) {
+    }
+
+    private static Run inProcess(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int status = Main.execute(args);
+            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private static ProcessBuilder mrine(Path dir, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmn64m",
+                "-cp", System.getProperty("java.class.path"), "org.mrine.cli.Main"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
+    }
+
+    @Test
+    void badArgumentsAreOneLineAndExitStatus2() {
+        String ck = ServeFixtures.checkpoint().toString();
+        Run r = inProcess("serve", "--checkpoint", ck, "--input", "s=ftp://host/x", "--output", "lsl:out");
+        assertEquals(2, r.status());
+        assertEquals("mrine: --input s= ftp://host/x: expected lsl:NAME, lsl:type=TYPE or redis://HOST:PORT/STREAM[?field=...]", r.err().trim());
+        r = inProcess("serve", "--checkpoint", ck, "--input", "q=lsl:Q", "--output", "lsl:out");
+        assertEquals(2, r.status());
+        assertTrue(r.err().trim().startsWith("mrine: --input q=...: the checkpoint's model has no modality q (it has s, y)"), r.err());
+        r = inProcess("serve", "--checkpoint", ck, "--input", "s=redis://127.0.0.1:6379/x?dtype=float16", "--output", "lsl:out");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("dtype must be one of float32, float64, int8, uint8, int16, int32, int64, text; got float16"), r.err());
+        assertEquals(1, r.err().trim().lines().count(), r.err());
+    }
+
+    @Test
+    void aMissingLiblslIsOneClearError() throws Exception {
+        ProcessBuilder pb = mrine(dir, "serve", "--checkpoint", ServeFixtures.checkpoint().toString(), "--input", "s=lsl:Spikes", "--output", "lsl:out");
+        pb.environment().put("MRINE_LSL_LIB", dir.resolve("nowhere/liblsl.so").toString());
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String err = Files.readString(dir.resolve("err.txt"));
+        assertEquals(2, p.exitValue(), err);
+        String line = err.lines().filter(l -> l.startsWith("mrine: ")).findFirst().orElseThrow(() -> new AssertionError(err));
+        assertTrue(line.contains("liblsl (Lab Streaming Layer) not found; tried " + dir.resolve("nowhere/liblsl.so") + " (no such file)")
+                && line.contains("native/lsl/build.sh") && line.contains("MRINE_LSL_LIB"), line);
+        assertTrue(!err.contains("\tat "), "no stack trace: " + err);
+    }
+
+    @Test
+    void sigtermFlushesTheOutputsAndExits0() throws Exception {
+        Path rec = dir.resolve("node.rec");
+        try (LocalRedis redis = LocalRedis.launch()) {
+            Process p = mrine(dir, "serve", "--checkpoint", ServeFixtures.checkpoint().toString(),
+                    "--input", "s=" + redis.url("t_s") + "?ts=ts&rate=100", "--input", "y=" + redis.url("t_y") + "?ts=ts&rate=20",
+                    "--output", redis.url("t_out"), "--record", rec.toString(), "--name", "decoder", "--warmup-steps", "500").start();
+            try (Jedis j = new Jedis("127.0.0.1", redis.port())) {
+                long deadline = System.nanoTime() + 120_000_000_000L;
+                while (j.xlen("decoder_state") == 0) {
+                    assertTrue(p.isAlive() && System.nanoTime() < deadline, "the node did not start: " + Files.readString(dir.resolve("err.txt")));
+                    Thread.sleep(50);
+                }
+                assertEquals("running", j.xrange("decoder_state", "-", "+").get(0).getFields().get("status"));
+                ServeRedisTest.Publisher pub = new ServeRedisTest.Publisher(j, "t_s", "t_y", 0.5);
+                float[][] s = ServeFixtures.series("s", 1), y = ServeFixtures.series("y", 1);
+                for (int k = 0; k < 50; k++) {
+                    pub.paceTo(k);
+                    pub.xadd("t_s", SampleCodec.float32(s[k]), pub.ts(k));
+                    if (y[k] != null) pub.field(k, y[k]);
+                }
+                // SIGTERM while the last bins still wait for their deadlines (0.5 s ahead): they are flushed
+                p.destroy();
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the node did not stop on SIGTERM");
+                String err = Files.readString(dir.resolve("err.txt")), out = Files.readString(dir.resolve("out.txt"));
+                assertEquals(0, p.exitValue(), err);
+                assertTrue(err.contains("stopping (signal): flushing outputs"), err);
+                assertTrue(out.contains("50 bins of 10 ms pushed"), out);
+                assertEquals(50, j.xlen("t_out"), "every bin that held a sample went out");
+                var states = j.xrange("decoder_state", "-", "+");
+                var last = states.get(states.size() - 1).getFields();
+                assertEquals("done", last.get("status"));
+                assertTrue(last.get("detail").contains("input s (" + redis.url("t_s") + "?ts=ts&rate=100): 50 samples binned"), last.get("detail"));
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+        ServeHarness.assertReplays(ServeFixtures.checkpoint(), rec, 50);
+    }
+}

@@ -11,6 +11,8 @@ import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.eval.Folds;
 import org.mrine.eval.ModelChoice;
+import org.mrine.io.Outputs;
+import org.mrine.io.TempFiles;
 import org.mrine.stream.Readouts;
 import org.mrine.train.Checkpoint;
 import org.mrine.train.ConsoleProgress;
@@ -42,6 +44,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from <out>/<model>/checkpoint.safetensors where it exists")
     boolean resume;
 
+    @Option(names = "--force", description = "start over even where <out>/<model>/checkpoint.safetensors exists (it is replaced), "
+            + "and replace files of yours in --out that have the names train writes")
+    boolean force;
+
     @Option(names = "--holdout-fold", paramLabel = "K",
             description = "hold out fold K (1..evaluation.folds, contiguous trials) for the validation loss; default: train on all trials")
     Integer holdout;
@@ -49,6 +55,13 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainConfig cfg = options.config();
+        Outputs outputs = new Outputs("train", force).input(data, "--data").input(options.config, "--config");
+        try (Outputs.Folder folder = outputs.folder(out, "--out")) {
+            return train(cfg, folder);
+        }
+    }
+
+    private int train(TrainConfig cfg, Outputs.Folder folder) throws Exception {
         Dataset raw = Datasets.open(data);
         List<ModelChoice> models = options.models(raw);
         int[] train, valid;
@@ -63,8 +76,12 @@ final class TrainCommand implements Callable<Integer> {
             train = folds.train(holdout - 1);
             valid = folds.test(holdout - 1);
         }
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("config.yaml"), cfg.toYaml());
+        // every file this run writes, checked before any model trains
+        for (ModelChoice m : models) {
+            folder.checkpoint(m.name() + "/checkpoint.safetensors", resume);
+            folder.file(m.name() + "/readout.safetensors");
+        }
+        writeConfig(cfg, folder);
         boolean terminal = ConsoleProgress.stdoutIsTerminal();
         for (ModelChoice m : models) {
             Path file = out.resolve(m.name()).resolve("checkpoint.safetensors");
@@ -91,5 +108,17 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** config.yaml, the config used; left as it is when it is this run's --config (the checkpoint holds the config too). */
+    private void writeConfig(TrainConfig cfg, Outputs.Folder folder) throws java.io.IOException {
+        Path file = out.resolve("config.yaml");
+        if (options.config != null && Files.exists(file) && Files.isSameFile(options.config, file)) {
+            if (!Files.readString(file).equals(cfg.toYaml())) {
+                System.out.println("note: " + file + " is this run's --config, so it stays as it is; the checkpoints hold the config used");
+            }
+            return;
+        }
+        TempFiles.writeString(folder.file("config.yaml"), cfg.toYaml());
     }
 }

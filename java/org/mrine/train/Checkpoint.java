@@ -86,6 +86,30 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
         }
     }
 
+    /**
+     * The first parameter or optimizer moment that is NaN or infinite (or a negative second
+     * moment), in words, or null when every value is usable.
+     */
+    public String firstNonFinite() {
+        String bad = firstBad(params, "param.", false);
+        if (bad == null) bad = firstBad(expAvg, "optim.exp_avg.", false);
+        if (bad == null) bad = firstBad(expAvgSq, "optim.exp_avg_sq.", true);
+        return bad;
+    }
+
+    private static String firstBad(Map<String, HostTensor> tensors, String prefix, boolean nonNegative) {
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            float[] d = e.getValue().data();
+            for (int i = 0; i < d.length; i++) {
+                if (!Float.isFinite(d[i]) || nonNegative && d[i] < 0) {
+                    return "tensor " + prefix + e.getKey() + " holds " + d[i] + " at element " + i + " of shape " + e.getValue().shapeString()
+                            + (nonNegative ? " (expected finite values >= 0)" : " (expected finite values)");
+                }
+            }
+        }
+        return null;
+    }
+
     public void save(Path file) {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         params.forEach((n, t) -> tensors.put("param." + n, t));
@@ -133,12 +157,15 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
             Map<String, Object> rng = Json.object(meta.get("rng"), where + ": rng");
             List<EpochStats> history = new ArrayList<>();
             for (Object o : Json.array(meta.get("history"), where + ": history")) history.add(EpochStats.fromJson(o, where + ": history[]"));
-            return new Checkpoint(config, Json.integer(meta.get("epoch"), where + ": epoch"), mods,
+            Checkpoint ck = new Checkpoint(config, Json.integer(meta.get("epoch"), where + ": epoch"), mods,
                     Json.number(meta.get("tau"), where + ": tau"),
                     Normalization.fromJson(meta.get("normalization"), where + ": normalization"),
                     Json.integer(opt.get("step"), where + ": optimizer.step"),
                     Long.parseUnsignedLong(Json.string(rng.get("state"), where + ": rng.state"), 16), history,
                     c.withPrefix("param."), c.withPrefix("optim.exp_avg."), c.withPrefix("optim.exp_avg_sq."));
+            String bad = ck.firstNonFinite();
+            if (bad != null) throw new FormatException(where + ": " + bad + "; the checkpoint cannot be used (was it written by a diverging run?)");
+            return ck;
         } catch (IllegalArgumentException e) {
             throw new FormatException(where + ": " + e.getMessage(), e);
         }

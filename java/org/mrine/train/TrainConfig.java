@@ -11,9 +11,6 @@ import java.util.Locale;
 import org.mrine.model.Likelihood;
 import org.mrine.model.ModalitySpec;
 import org.mrine.model.ModelConfig;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * Everything training and evaluation read, from a YAML file whose every key is optional: the
@@ -69,6 +66,11 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
     public record Evaluation(int folds) {
     }
 
+    /** Largest embedding and latent dimension: a Cholesky factorization per step costs its cube. */
+    static final int MAX_DIM = 4096;
+    /** Largest hidden layer width. */
+    static final int MAX_WIDTH = 65536;
+
     static final List<String> LR_MODES = List.of("triangular", "triangular2", "exp_range");
     static final List<String> BACKENDS = List.of("auto", "cpu", "cuda");
 
@@ -86,17 +88,11 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
 
     /** Parses YAML text; {@code where} names its origin in errors. */
     public static TrainConfig parse(String yaml, String where) {
-        JsonNode root;
-        try {
-            root = yaml.isBlank() ? null : new YAMLMapper().readTree(yaml);
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException(where + ": not valid YAML: " + e.getOriginalMessage());
-        }
-        ConfigReader top = new ConfigReader(where, "", root);
+        ConfigReader top = new ConfigReader(where, "", ConfigReader.readYaml(yaml, where));
 
         ConfigReader m = top.section("model");
-        Model model = new Model(m.positiveInt("embedding_dim", 64), m.positiveInt("latent_dim", 64),
-                m.intList("hidden", new int[] {128, 128, 128}, 1), m.intList("fusion_hidden", new int[] {128}, 1),
+        Model model = new Model(m.intInRange("embedding_dim", 64, 1, MAX_DIM), m.intInRange("latent_dim", 64, 1, MAX_DIM),
+                m.intList("hidden", new int[] {128, 128, 128}, 1, MAX_WIDTH), m.intList("fusion_hidden", new int[] {128}, 1, MAX_WIDTH),
                 m.positive("init_cov_scale", 1.0), m.positive("gaussian_variance", 1.0));
         m.finish();
 

@@ -162,11 +162,16 @@ public final class Trainer {
             Map<String, Double> sums = new LinkedHashMap<>();
             for (int b = 0; b < batches; b++) {
                 int[] idx = java.util.Arrays.copyOfRange(order, b * batchSize, (b + 1) * batchSize);
-                Map<String, Double> terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
+                Map<String, Double> terms;
+                try {
+                    terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
+                } catch (ArithmeticException e) { // a Cholesky factorization failed: the covariances are no longer positive definite
+                    throw diverged(numerical(e), shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                }
                 double total = terms.get("total_loss");
-                if (!Double.isFinite(total)) throw diverged("loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                if (!Double.isFinite(total)) throw diverged("non-finite loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 double norm = Adam.clip(be, model.grads, cfg.gradClip());
-                if (!Double.isFinite(norm)) throw diverged("gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                if (!Double.isFinite(norm)) throw diverged("non-finite gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 adam.step(lr);
                 terms.forEach((k, v) -> sums.merge(k, v, Double::sum));
                 sums.merge("grad_norm", norm, Double::sum);
@@ -178,7 +183,16 @@ public final class Trainer {
             double valid = Double.NaN;
             boolean validate = run.valid().length > 0 && cfg.validateEvery() > 0
                     && (shown % cfg.validateEvery() == 0 || shown == epochs);
-            if (validate) valid = Inference.meanLoss(model, run.data(), run.valid(), mods, batchSize);
+            if (validate) {
+                try {
+                    valid = Inference.meanLoss(model, run.data(), run.valid(), mods, batchSize);
+                } catch (ArithmeticException e) {
+                    throw diverged(numerical(e) + " in the held-out loss", shown, epochs, batches, batches, checkpointFile, lastSaved);
+                }
+                if (!Double.isFinite(valid)) {
+                    throw diverged("non-finite held-out loss " + valid, shown, epochs, batches, batches, checkpointFile, lastSaved);
+                }
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             EpochStats stats = new EpochStats(shown, lr, means, valid, seconds);
             history.add(stats);
@@ -186,7 +200,10 @@ public final class Trainer {
             secondsSoFar += seconds;
             epochsTimed++;
             if (checkpointFile != null && (epoch % cfg.checkpointEvery() == 0 || epoch == epochs)) {
-                checkpoint().save(checkpointFile);
+                Checkpoint c = checkpoint();
+                String bad = c.firstNonFinite(); // a checkpoint on disk is always a good one
+                if (bad != null) throw diverged(bad, shown, epochs, batches, batches, checkpointFile, lastSaved);
+                c.save(checkpointFile);
                 lastSaved = epoch;
             }
             listener.epochDone(stats, epochs, secondsSoFar / epochsTimed * (epochs - epoch));
@@ -214,8 +231,15 @@ public final class Trainer {
         String kept = file == null ? "no checkpoint file was requested"
                 : lastSaved >= 0 ? "the last good checkpoint is " + file + " (epoch " + lastSaved + ")"
                 : "no checkpoint was written yet";
-        return new TrainingDivergedException("training stopped: non-finite " + what + " at epoch " + epoch + " of " + epochs
-                + ", batch " + batch + " of " + batches + "; " + kept
-                + ". A lower training.lr_max or training.lr_base usually helps.");
+        return new TrainingDivergedException("training diverged at epoch " + epoch + " of " + epochs + ", batch " + batch + " of " + batches
+                + ": " + what + "; " + kept + ". A lower training.lr_max or training.lr_base, or training.grad_clip > 0, usually helps.");
+    }
+
+    /** A failed factorization in words: the exception (or, rethrown by a worker pool, its cause) says which pivot. */
+    private static String numerical(ArithmeticException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) return "a covariance stopped being positive definite (" + t.getMessage() + ")";
+        }
+        return "a covariance stopped being positive definite (its Cholesky factorization failed)";
     }
 }

@@ -45,12 +45,13 @@ final class DistCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path jar = applicationJar();
+        Path code = codeSource();
+        checkOut(code, code.resolveSibling("lib")); // before anything else: a refusal must not depend on how mrine was built
+        Path jar = applicationJar(code);
         Path lib = jar.getParent().resolve("lib");
         if (!Files.isDirectory(lib)) throw new IllegalArgumentException("no dependency folder next to " + jar + " (build with mvn package)");
         ToolProvider jlink = ToolProvider.findFirst("jlink")
                 .orElseThrow(() -> new IllegalArgumentException("jlink is not available: run mrine dist from a JDK, not a runtime image"));
-        checkOut(jar, lib);
         // staging beside the result, named with our pid: one whose process is gone is a killed run's leftover
         Path abs = out.toAbsolutePath().normalize();
         Files.createDirectories(abs.getParent());
@@ -71,14 +72,7 @@ final class DistCommand implements Callable<Integer> {
         }
         Path launcher = staging.resolve("bin").resolve("mrine");
         Files.createDirectories(launcher.getParent());
-        Files.writeString(launcher, String.join("\n", List.of(
-                "#!/bin/sh",
-                "# mrine, self-contained: the bundled runtime and jars, no JDK needed.",
-                "here=$(cd \"$(dirname \"$0\")/..\" && pwd)",
-                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m)",
-                "exec \"$here/runtime/bin/java\" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
-                        + " --sun-misc-unsafe-memory-access=allow -XX:+UseParallelGC -Xmn64m $MRINE_JAVA_OPTS \\",
-                "    -cp \"$here/lib/*\" org.mrine.cli.Main \"$@\"", "")));
+        Files.writeString(launcher, launcher());
         Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
         deleteTree(abs);
         Files.move(staging, abs, StandardCopyOption.ATOMIC_MOVE);
@@ -87,12 +81,24 @@ final class DistCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The launcher script of the deployment: the bundled runtime with the development launcher's JVM flags. */
+    static String launcher() {
+        return String.join("\n", List.of(
+                "#!/bin/sh",
+                "# mrine, self-contained: the bundled runtime and jars, no JDK needed.",
+                "here=$(cd \"$(dirname \"$0\")/..\" && pwd)",
+                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m and the Unsafe flag)",
+                "exec \"$here/runtime/bin/java\" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+                        + " --sun-misc-unsafe-memory-access=allow -XX:+UseParallelGC -Xmn64m $MRINE_JAVA_OPTS \\",
+                "    -cp \"$here/lib/*\" org.mrine.cli.Main \"$@\"", ""));
+    }
+
     /** --out may be replaced only when it is an earlier dist (or --force), and never when it holds what we run from. */
     private void checkOut(Path jar, Path lib) throws IOException {
         if (!Files.exists(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
         Path real = out.toRealPath();
         for (Path in : List.of(jar, lib)) {
-            if (in.toRealPath().startsWith(real)) {
+            if (Files.exists(in) && in.toRealPath().startsWith(real)) {
                 throw new IllegalArgumentException(out + ": holds " + in + ", which mrine runs from; choose another --out");
             }
         }
@@ -125,14 +131,18 @@ final class DistCommand implements Callable<Integer> {
         }
     }
 
-    private static Path applicationJar() {
+    /** Where mrine's classes come from: the packaged jar, or a classes folder (tests). */
+    private static Path codeSource() {
         try {
-            Path p = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (!p.toString().endsWith(".jar")) throw new IllegalArgumentException("mrine dist needs the packaged jar (mvn package), not classes in " + p);
-            return p;
+            return Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static Path applicationJar(Path p) {
+        if (!p.toString().endsWith(".jar")) throw new IllegalArgumentException("mrine dist needs the packaged jar (mvn package), not classes in " + p);
+        return p;
     }
 
     static long size(Path root) throws IOException {

@@ -45,6 +45,9 @@ final class Failures {
             status = BAD_INPUT;
             line = String.format(java.util.Locale.ROOT, "out of memory: the sizes asked for need more than the %d MiB this JVM may use; "
                     + "choose smaller sizes, or allow more memory (MRINE_JAVA_OPTS=-Xmx16g)", Runtime.getRuntime().maxMemory() >> 20);
+        } else if (ex instanceof IllegalStateException && ex.getMessage() != null) {
+            status = INTERNAL; // a part that did not start (a GPU driver), said by the part itself
+            line = ex.getMessage() + " (run again with --debug for the stack trace)";
         } else {
             status = INTERNAL;
             line = "internal error: " + ex + " (a bug in mrine: run again with --debug for the stack trace, and please report it)";

@@ -16,11 +16,12 @@ final class ResultsFolder {
      * @param more further files the command writes there (the demo's data.safetensors)
      */
     static Outputs.Folder claim(Outputs outputs, Path out, String option, boolean resume, String... more) {
-        Outputs.Folder f = outputs.folder(out, option);
+        Outputs.Folder f = outputs.folder(out, option, resume);
         try {
             for (String name : Report.FILES) f.file(name);
             for (String name : more) f.file(name);
             f.checkpoints("checkpoints", resume);
+            f.begin();
             return f;
         } catch (RuntimeException e) {
             f.close();

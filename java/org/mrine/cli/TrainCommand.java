@@ -55,15 +55,15 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainConfig cfg = options.config();
+        Dataset raw = Datasets.open(data);
+        List<ModelChoice> models = options.models(raw);
         Outputs outputs = new Outputs("train", force).input(data, "--data").input(options.config, "--config");
-        try (Outputs.Folder folder = outputs.folder(out, "--out")) {
-            return train(cfg, folder);
+        try (Outputs.Folder folder = outputs.folder(out, "--out", resume)) {
+            return train(cfg, raw, models, folder);
         }
     }
 
-    private int train(TrainConfig cfg, Outputs.Folder folder) throws Exception {
-        Dataset raw = Datasets.open(data);
-        List<ModelChoice> models = options.models(raw);
+    private int train(TrainConfig cfg, Dataset raw, List<ModelChoice> models, Outputs.Folder folder) throws Exception {
         int[] train, valid;
         if (holdout == null) {
             train = new int[raw.trials()];
@@ -81,6 +81,7 @@ final class TrainCommand implements Callable<Integer> {
             folder.checkpoint(m.name() + "/checkpoint.safetensors", resume);
             folder.file(m.name() + "/readout.safetensors");
         }
+        folder.begin();
         writeConfig(cfg, folder);
         boolean terminal = ConsoleProgress.stdoutIsTerminal();
         for (ModelChoice m : models) {

@@ -132,8 +132,11 @@ public final class Outputs {
     /**
      * An output folder, created if missing and locked until {@link Folder#close()}. Refused when it
      * is a file, or another command holds its lock.
+     *
+     * @param adopt the user says the folder holds an earlier mrine run ({@code --resume}): treat it as
+     *              mrine's even when it carries no mark (an earlier version made it)
      */
-    public Folder folder(Path dir, String option) {
+    public Folder folder(Path dir, String option, boolean adopt) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + ": exists and is a file; " + option + " takes a folder");
         }
@@ -143,7 +146,7 @@ public final class Outputs {
         if (!Files.exists(dir)) {
             ours = true;
         } else {
-            ours = markedOurs(lockFile) || isEmpty(dir);
+            ours = adopt || markedOurs(lockFile) || isEmpty(dir);
         }
         try {
             Files.createDirectories(dir);
@@ -202,10 +205,6 @@ public final class Outputs {
                 throw new IllegalArgumentException(dir + ": another mrine command is writing in this folder (" + holder
                         + "); wait for it to finish, or choose another " + option);
             }
-            String text = (ours ? OURS + "\n" : "") + "mrine " + command + ", pid " + ProcessHandle.current().pid() + ", since "
-                    + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME) + "\n";
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
             return ch;
         } catch (IOException e) {
             try {
@@ -280,8 +279,9 @@ public final class Outputs {
          * not ask to continue it ({@code resume}) or to replace it ({@code --force}).
          */
         public Path checkpoint(String relative, boolean resume) {
-            Path p = file(relative);
-            if (Files.isRegularFile(p) && !resume && !force) {
+            Path p = dir.resolve(relative);
+            notAnInput(p, option);
+            if (Files.exists(p) && !resume && !force) {
                 throw new IllegalArgumentException(p + ": holds a checkpoint of an earlier run" + epochOf(p)
                         + "; add --resume to continue it, or --force to start over and replace it");
             }
@@ -324,6 +324,21 @@ public final class Outputs {
                 }
             }
             return p;
+        }
+
+        /**
+         * Called once every file is claimed, before the first is written: notes in the lock file who
+         * holds it (and that mrine made the folder). Until then a refused command changes nothing.
+         */
+        public void begin() {
+            String text = (ours ? OURS + "\n" : "") + "mrine " + command + ", pid " + ProcessHandle.current().pid() + ", since "
+                    + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME) + "\n";
+            try {
+                lock.truncate(0);
+                lock.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(dir.resolve(LOCK_NAME) + ": cannot write: " + e.getMessage(), e);
+            }
         }
 
         /** Releases the lock; the lock file stays, marking the folder. */

@@ -163,6 +163,16 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
                     Json.integer(opt.get("step"), where + ": optimizer.step"),
                     Long.parseUnsignedLong(Json.string(rng.get("state"), where + ": rng.state"), 16), history,
                     c.withPrefix("param."), c.withPrefix("optim.exp_avg."), c.withPrefix("optim.exp_avg_sq."));
+            for (ModalityInfo m : mods) {
+                // the metadata's channel count against the encoder's first layer [out, in]: a model and data
+                // that disagree must be blamed on the checkpoint, not on the data it is applied to
+                String prefix = "encoder.encoder_" + m.name() + ".";
+                HostTensor first = ck.params().get(prefix + (config.model().hidden().length > 0 ? "layers.0" : "final_layer") + ".weight");
+                if (first != null && (first.rank() != 2 || first.dim(1) != m.channels())) {
+                    throw new FormatException(where + ": modality " + m.name() + " has " + m.channels() + " channels in " + META_KEY
+                            + ", but tensor param." + prefix + "... has shape " + first.shapeString() + "; the checkpoint is inconsistent");
+                }
+            }
             String bad = ck.firstNonFinite();
             if (bad != null) throw new FormatException(where + ": " + bad + "; the checkpoint cannot be used (was it written by a diverging run?)");
             return ck;

@@ -41,13 +41,17 @@ final class ConfigReader {
         } catch (JacksonException e) {
             String msg = e.getOriginalMessage();
             String line = e.getLocation() != null && e.getLocation().getLineNr() > 0 ? " (line " + e.getLocation().getLineNr() + ")" : "";
-            if (msg != null && msg.startsWith("Duplicate field")) {
-                throw new IllegalArgumentException(where + ": key " + msg.substring("Duplicate field".length()).strip()
-                        + " appears twice in one mapping" + line + "; give each key once");
+            java.util.regex.Matcher dup = msg == null ? null : DUPLICATE.matcher(msg);
+            if (dup != null && dup.find()) {
+                throw new IllegalArgumentException(where + ": key '" + dup.group(1) + "' appears twice in one mapping" + line
+                        + "; give each key once");
             }
             throw new IllegalArgumentException(where + ": not valid YAML" + line + ": " + msg);
         }
     }
+
+    /** Jackson's words for a repeated key ("Duplicate Object property \"model\"", "Duplicate field 'model'"). */
+    private static final java.util.regex.Pattern DUPLICATE = java.util.regex.Pattern.compile("Duplicate [A-Za-z ]+[\"']([^\"']*)[\"']");
 
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)

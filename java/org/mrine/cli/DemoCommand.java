@@ -97,15 +97,15 @@ final class DemoCommand implements Callable<Integer> {
         }
         Path dir = out != null ? out
                 : Path.of("results", name != null ? name : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        // the simulation's settings are checked before the results folder is made
+        LorenzOptions sim = LorenzOptions.DEFAULTS.withSize(trials, steps).withFieldRatio(fieldRatio).withSeeds(seed, LorenzOptions.DEFAULTS.dropSeed());
         try (org.mrine.io.Outputs.Folder folder = ResultsFolder.claim(new org.mrine.io.Outputs("demo", force).input(config, "--config"),
                 dir, out != null ? "--out" : "--name", false, "data.safetensors")) {
-            return run(cfg, dir);
+            return run(cfg, sim, dir);
         }
     }
 
-    private int run(TrainConfig cfg, Path dir) {
-
-        LorenzOptions sim = LorenzOptions.DEFAULTS.withSize(trials, steps).withFieldRatio(fieldRatio).withSeeds(seed, LorenzOptions.DEFAULTS.dropSeed());
+    private int run(TrainConfig cfg, LorenzOptions sim, Path dir) {
         Dataset data = LorenzSimulator.simulate(sim);
         data.save(dir.resolve("data.safetensors"));
         System.out.println("simulated " + SimulateCommand.describe(data));

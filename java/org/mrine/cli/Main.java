@@ -56,6 +56,10 @@ public final class Main implements Runnable {
             err.flush();
             return 2;
         });
-        return cl.execute(rest.toArray(String[]::new));
+        try {
+            return cl.execute(rest.toArray(String[]::new));
+        } catch (Error e) { // picocli passes errors (out of memory) on: they get their one line too
+            return Failures.report(e, cl.getErr(), withTrace);
+        }
     }
 }

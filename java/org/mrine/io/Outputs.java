@@ -271,6 +271,7 @@ public final class Outputs {
                 throw new IllegalArgumentException(p + ": exists, and " + dir + " is a folder mrine did not create; choose another "
                         + option + ", or add --force to replace " + p.getFileName());
             }
+            TempFiles.removeLeftoversOf(p); // in a folder of the user's only ours, by name
             return p;
         }
 
@@ -285,6 +286,7 @@ public final class Outputs {
                 throw new IllegalArgumentException(p + ": holds a checkpoint of an earlier run" + epochOf(p)
                         + "; add --resume to continue it, or --force to start over and replace it");
             }
+            TempFiles.removeLeftoversOf(p);
             return p;
         }
 

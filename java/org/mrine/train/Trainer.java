@@ -189,9 +189,6 @@ public final class Trainer {
                 } catch (ArithmeticException e) {
                     throw diverged(numerical(e) + " in the held-out loss", shown, epochs, batches, batches, checkpointFile, lastSaved);
                 }
-                if (!Double.isFinite(valid)) {
-                    throw diverged("non-finite held-out loss " + valid, shown, epochs, batches, batches, checkpointFile, lastSaved);
-                }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             EpochStats stats = new EpochStats(shown, lr, means, valid, seconds);

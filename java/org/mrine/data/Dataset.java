@@ -88,8 +88,8 @@ public record Dataset(List<ModalityData> modalities, int trials, int steps, floa
      * @throws FormatException on the first offence
      */
     public Dataset validate(String where) {
-        if (!(binMs > 0 && Double.isFinite(binMs))) {
-            throw new FormatException(where + ": bin_ms is " + binMs + "; expected a positive number of milliseconds");
+        if (!(binMs > 0 && binMs <= 1e9)) { // the range mrine import's --bin-ms takes, up to about eleven days
+            throw new FormatException(where + ": bin_ms is " + binMs + "; expected a positive number of milliseconds (at most 1e9)");
         }
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (ModalityData m : modalities) {

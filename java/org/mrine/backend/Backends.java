@@ -29,7 +29,9 @@ public final class Backends {
 
     private static Backend createCuda() {
         CudaDevice.Probe probe = CudaDevice.probe();
-        if (!probe.available()) throw new IllegalStateException("backend cuda: " + probe.reason());
+        // asking for a GPU where there is none is the user's to fix: a bad-input error, not a crash
+        if (!probe.available()) throw new IllegalArgumentException("backend cuda: " + probe.reason() + "; use --backend cpu or auto "
+                + "(training.backend in a config)");
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {

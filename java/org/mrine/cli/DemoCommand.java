@@ -1,6 +1,5 @@
 package org.mrine.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -79,6 +78,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-drop-sweep", description = "skip the robustness curve (spike samples dropped with probability 0 to 0.8)")
     boolean noDropSweep;
 
+    @Option(names = "--force", description = "start over in a results folder of an earlier run (its checkpoints are replaced), "
+            + "and replace files of yours there that have the names demo writes")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
@@ -87,11 +90,22 @@ final class DemoCommand implements Callable<Integer> {
             if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
             cfg = cfg.withEpochs(epochs);
         }
+        if (out != null && name != null) throw new IllegalArgumentException("give --out or --name, not both");
+        if (name != null && !name.matches("[A-Za-z0-9_][A-Za-z0-9_.\\-]*")) {
+            throw new IllegalArgumentException("--name '" + name + "': expected a folder name under results/ (letters, digits, '.', '_', '-'; "
+                    + "no '/' or '..'); use --out for a folder elsewhere");
+        }
         Path dir = out != null ? out
                 : Path.of("results", name != null ? name : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(dir);
-
+        // the simulation's settings are checked before the results folder is made
         LorenzOptions sim = LorenzOptions.DEFAULTS.withSize(trials, steps).withFieldRatio(fieldRatio).withSeeds(seed, LorenzOptions.DEFAULTS.dropSeed());
+        try (org.mrine.io.Outputs.Folder folder = ResultsFolder.claim(new org.mrine.io.Outputs("demo", force).input(config, "--config"),
+                dir, out != null ? "--out" : "--name", false, "data.safetensors")) {
+            return run(cfg, sim, dir);
+        }
+    }
+
+    private int run(TrainConfig cfg, LorenzOptions sim, Path dir) {
         Dataset data = LorenzSimulator.simulate(sim);
         data.save(dir.resolve("data.safetensors"));
         System.out.println("simulated " + SimulateCommand.describe(data));

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
+import org.mrine.io.Outputs;
 import org.mrine.train.TrainConfig;
 import org.mrine.train.TrainingDivergedException;
 import picocli.CommandLine.Command;
@@ -55,6 +56,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--no-plots", description = "skip the PNG figures")
     boolean noPlots;
 
+    @Option(names = "--force", description = "start over where --out holds fold checkpoints of an earlier run (they are replaced), "
+            + "and replace files of yours in --out that have the names evaluate writes")
+    boolean force;
+
     @Override
     public Integer call() {
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
@@ -65,12 +70,16 @@ final class EvaluateCommand implements Callable<Integer> {
         String mod = dropSweep ? CvRunner.dropModality(raw, dropModality) : null;
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("data", data.toString());
+        Outputs.Folder folder = ResultsFolder.claim(new Outputs("evaluate", force).input(data, "--data").input(options.config, "--config"),
+                out, "--out", resume);
         try {
             CvRunner.run(raw, cfg, options.models(raw, lags), threads, out, resume, mod, CvRunner.parseLevels(dropLevels), dropRetrain, !noPlots,
                     "MRINE evaluation: " + data.getFileName(), extra, System.out);
         } catch (TrainingDivergedException e) {
             System.err.println("mrine: " + e.getMessage());
             return 3;
+        } finally {
+            folder.close();
         }
         return 0;
     }

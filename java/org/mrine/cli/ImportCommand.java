@@ -8,6 +8,7 @@ import org.mrine.data.Alignment;
 import org.mrine.data.ImportOptions;
 import org.mrine.data.Importer;
 import org.mrine.data.Inspector;
+import org.mrine.io.Outputs;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,6 +83,9 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--time-unit", paramLabel = "U", description = "unit of --timestamps and --trials-var: s or ms (default: ${DEFAULT-VALUE})")
     String timeUnit = "s";
 
+    @Option(names = "--force", description = "replace --out even when it is not a mrine dataset (never the recording read)")
+    boolean force;
+
     @Override
     public Integer call() {
         Path file;
@@ -99,6 +103,9 @@ final class ImportCommand implements Callable<Integer> {
             file = input.mat;
             format = Importer.Format.MAT;
         }
+        new Outputs("import", force).input(file, "--" + format.name().toLowerCase(java.util.Locale.ROOT))
+                .file(out, "--out", OutputKinds.DATASET, OutputKinds::of);
+        OutputKinds.requireDatasetName(out, "--out");
         ImportOptions o = new ImportOptions();
         o.binMs = binMs;
         o.sampleMs = sampleMs;

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
+import org.mrine.io.Outputs;
 import org.mrine.reference.ReferenceFixture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,8 +28,12 @@ final class LossCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "print only the summary line")
     boolean quiet;
 
+    @Option(names = "--force", description = "replace --out even when it is not an output of mrine loss (never the fixture)")
+    boolean force;
+
     @Override
     public Integer call() {
+        if (out != null) new Outputs("loss", force).input(fixture, "--fixture").file(out, "--out", OutputKinds.LOSS, OutputKinds::of);
         try (Backend be = Backends.create(backend)) {
             ReferenceFixture.Result r = ReferenceFixture.run(fixture, be);
             if (out != null) ReferenceFixture.write(r, out);

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.mrine.data.Dataset;
 import org.mrine.data.ModalityData;
+import org.mrine.io.Outputs;
 import org.mrine.sim.LorenzOptions;
 import org.mrine.sim.LorenzSimulator;
 import picocli.CommandLine.Command;
@@ -48,8 +49,13 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--drop-seed", description = "seed of the random sample drops (default: ${DEFAULT-VALUE})")
     long dropSeed = D.dropSeed();
 
+    @Option(names = "--force", description = "replace --out even when it is not a mrine dataset")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
+        OutputKinds.requireDatasetName(out, "--out");
+        new Outputs("simulate", force).file(out, "--out", OutputKinds.DATASET, OutputKinds::of);
         LorenzOptions o = D.withSize(trials, steps).withFieldRatio(fieldRatio).withDrops(spikeDrop, fieldDrop)
                 .withNoise(fieldNoise, spikeGain).withSeeds(seed, dropSeed);
         Dataset d = LorenzSimulator.simulate(o);

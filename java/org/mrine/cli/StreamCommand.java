@@ -16,6 +16,7 @@ import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.data.ModalityData;
 import org.mrine.eval.Pearson;
+import org.mrine.io.Outputs;
 import org.mrine.io.SafeTensors;
 import org.mrine.model.ModalitySpec;
 import org.mrine.model.ModelConfig;
@@ -58,8 +59,16 @@ final class StreamCommand implements Callable<Integer> {
             description = "trials replayed untimed first, as a deployed decoder warms up before its loop closes (default: ${DEFAULT-VALUE})")
     int warmupTrials;
 
+    @Option(names = "--force", description = "replace --out even when it is not decoded output of mrine stream (never an input)")
+    boolean force;
+
     @Override
     public Integer call() {
+        if (out != null) {
+            new Outputs("stream", force).input(checkpoint, "--checkpoint").input(input, "--input")
+                    .input(readoutFile != null ? readoutFile : checkpoint.toAbsolutePath().resolveSibling("readout.safetensors"), "readout")
+                    .file(out, "--out", OutputKinds.DECODED, OutputKinds::of);
+        }
         if (!rate.equals("max") && !rate.equals("realtime")) throw new IllegalArgumentException("--rate must be realtime or max, got " + rate);
         if (org.mrine.serve.Recording.is(input)) return RecordingReplay.run(checkpoint, input, readoutFile, backend, !fullUpdate, out);
         Checkpoint ck = Checkpoint.load(checkpoint);

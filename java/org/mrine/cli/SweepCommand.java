@@ -12,6 +12,8 @@ import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.data.ModalityData;
 import org.mrine.eval.ModelChoice;
+import org.mrine.io.Outputs;
+import org.mrine.io.TempFiles;
 import org.mrine.model.Likelihood;
 import org.mrine.sweep.CellExecutor;
 import org.mrine.sweep.CellResult;
@@ -94,6 +96,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--no-plots", description = "skip the PNG figures")
     boolean noPlots;
 
+    @Option(names = "--force", description = "write into a folder of yours (replacing files there with the names sweep writes)")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
@@ -111,7 +116,20 @@ final class SweepCommand implements Callable<Integer> {
             }
         }
         Dataset raw = Datasets.open(data);
-        Files.createDirectories(out);
+        // a rerun continues an earlier sweep in the same folder (its cells/ says so)
+        Outputs outputs = new Outputs("sweep", force).input(data, "--data").input(grid, "--grid").input(config, "--config");
+        try (Outputs.Folder folder = outputs.folder(out, "--out", Files.isDirectory(out.resolve("cells")))) {
+            for (String name : SweepReport.FILES) folder.file(name);
+            folder.file("data.safetensors");
+            folder.tree("cells");
+            folder.tree("plots");
+            folder.tree("final");
+            folder.begin();
+            return sweep(start, selection, base, g, raw);
+        }
+    }
+
+    private int sweep(long start, Selection selection, TrainConfig base, Grid g, Dataset raw) throws Exception {
         Path datasetFile = data;
         if (!data.getFileName().toString().endsWith(".safetensors")) {
             datasetFile = out.resolve("data.safetensors");  // what executors read: the recording as imported with the defaults
@@ -144,7 +162,7 @@ final class SweepCommand implements Callable<Integer> {
             try {
                 Path ck = TrainCommand.trainOne(fin.config(), raw, new ModelChoice("mrine", fin.modalities()), all, new int[0],
                         out.resolve("final"), false, System.out);
-                Files.writeString(out.resolve("final").resolve("config.yaml"), fin.config().toYaml());
+                TempFiles.writeString(out.resolve("final").resolve("config.yaml"), fin.config().toYaml());
                 info.put("final_checkpoint", out.relativize(ck).toString());
             } catch (TrainingDivergedException e) {
                 System.err.println("mrine: final model: " + e.getMessage());

@@ -13,6 +13,8 @@ import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.eval.Folds;
 import org.mrine.eval.ModelChoice;
+import org.mrine.io.Outputs;
+import org.mrine.io.TempFiles;
 import org.mrine.stream.Readouts;
 import org.mrine.train.Checkpoint;
 import org.mrine.train.ConsoleProgress;
@@ -45,6 +47,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from <out>/<model>/checkpoint.safetensors where it exists")
     boolean resume;
 
+    @Option(names = "--force", description = "start over even where <out>/<model>/checkpoint.safetensors exists (it is replaced), "
+            + "and replace files of yours in --out that have the names train writes")
+    boolean force;
+
     @Option(names = "--holdout-fold", paramLabel = "K",
             description = "hold out fold K (1..evaluation.folds, contiguous trials) for the validation loss; default: train on all trials")
     Integer holdout;
@@ -54,6 +60,13 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = options.config();
         Dataset raw = Datasets.open(data);
         List<ModelChoice> models = options.models(raw);
+        Outputs outputs = new Outputs("train", force).input(data, "--data").input(options.config, "--config");
+        try (Outputs.Folder folder = outputs.folder(out, "--out", resume)) {
+            return train(cfg, raw, models, folder);
+        }
+    }
+
+    private int train(TrainConfig cfg, Dataset raw, List<ModelChoice> models, Outputs.Folder folder) throws Exception {
         int[] train, valid;
         if (holdout == null) {
             train = new int[raw.trials()];
@@ -66,8 +79,13 @@ final class TrainCommand implements Callable<Integer> {
             train = folds.train(holdout - 1);
             valid = folds.test(holdout - 1);
         }
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("config.yaml"), cfg.toYaml());
+        // every file this run writes, checked before any model trains
+        for (ModelChoice m : models) {
+            folder.checkpoint(m.name() + "/checkpoint.safetensors", resume);
+            folder.file(m.name() + "/readout.safetensors");
+        }
+        folder.begin();
+        writeConfig(cfg, folder);
         for (ModelChoice m : models) {
             try {
                 trainOne(cfg, raw, m, train, valid, out, resume, System.out);
@@ -122,5 +140,17 @@ final class TrainCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "%d epochs of %d batches", epochs, batches);
         return plan + (trainer.run().stop().length > 0 ? ", early stopping after " + t.patienceSteps() + " steps without a better validation loss"
                 : "");
+    }
+
+    /** config.yaml, the config used; left as it is when it is this run's --config (the checkpoint holds the config too). */
+    private void writeConfig(TrainConfig cfg, Outputs.Folder folder) throws java.io.IOException {
+        Path file = out.resolve("config.yaml");
+        if (options.config != null && Files.exists(file) && Files.isSameFile(options.config, file)) {
+            if (!Files.readString(file).equals(cfg.toYaml())) {
+                System.out.println("note: " + file + " is this run's --config, so it stays as it is; the checkpoints hold the config used");
+            }
+            return;
+        }
+        TempFiles.writeString(folder.file("config.yaml"), cfg.toYaml());
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import org.mrine.io.FormatException;
 import org.mrine.model.Likelihood;
+import org.mrine.model.ModalityNames;
 
 /**
  * A {@link Recording} onto the common time grid, cut into trials: the {@link Dataset} the engine
@@ -65,7 +66,11 @@ public final class Alignment {
         }
         for (Series s : r.neural()) {
             Binner.Placed p = Binner.series(s, g, r.source());
-            String name = unique(sanitize(s.name()), taken);
+            String name = unique(ModalityNames.allowed(s.name()), taken);
+            if (!name.equals(s.name())) {
+                notes.add("modality '" + s.name() + "' is named '" + name + "' (" + (ModalityNames.problem(s.name()) != null
+                        ? ModalityNames.problem(s.name()) : "the name was taken") + ")");
+            }
             mods.add(new ModalityData(name, s.likelihood(), p.channels(), p.values(), p.mask()));
             info.put("modality." + name, s.channels() + " channels from " + s.source() + ", sample period " + Text.num(s.times().period() * 1000) + " ms");
         }
@@ -102,7 +107,8 @@ public final class Alignment {
             notes.add((g.trials() - keep.size()) + " of " + g.trials() + " windows held no sample and were dropped");
             d = d.subset(keep.stream().mapToInt(Integer::intValue).toArray());
         }
-        return new Result(d, notes);
+        // the same checks as a dataset file gets when it is read
+        return new Result(d.withSource(r.source()).validate(r.source() + " (as imported)"), notes);
     }
 
     /** Trial windows on the grid from the trials table, or consecutive windows over the span. */
@@ -125,7 +131,11 @@ public final class Alignment {
         final double origin = r.start();
         Integer fixed = null;
         if (o.trialMs != null) {
-            fixed = (int) Math.round(o.trialMs / binMs);
+            fixed = (int) Math.min(Integer.MAX_VALUE, Math.round(o.trialMs / binMs));
+            if (fixed < 1) {
+                throw new FormatException(r.source() + ": --trial-ms " + Text.num(o.trialMs) + " is shorter than one bin of " + Text.num(binMs)
+                        + " ms; expected a trial of at least one bin (or a smaller --bin-ms)");
+            }
             if (Math.abs(fixed * binMs - o.trialMs) > 1e-9 * o.trialMs) {
                 notes.add("--trial-ms " + Text.num(o.trialMs) + " is not a whole number of " + Text.num(binMs) + " ms bins: using " + fixed + " steps");
             }
@@ -189,17 +199,9 @@ public final class Alignment {
         return out;
     }
 
-    /** A modality name safe as part of a tensor name: letters, digits, '_' (others become '_'). */
-    static String sanitize(String name) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : name.toCharArray()) sb.append(Character.isLetterOrDigit(c) && c < 128 || c == '_' ? c : '_');
-        String s = sb.toString().replaceAll("_+", "_").replaceAll("^_|_$", "");
-        return s.isEmpty() ? "series" : s;
-    }
-
     private static String unique(String name, Set<String> taken) {
         String n = name;
-        for (int k = 2; !taken.add(n); k++) n = name + "_" + k;
+        for (int k = 2; !taken.add(n); k++) n = name + k;
         return n;
     }
 }

@@ -1,6 +1,7 @@
 package org.mrine.data;
 
 import io.jhdf.HdfFile;
+import io.jhdf.Superblock;
 import io.jhdf.api.Attribute;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
@@ -15,9 +16,11 @@ import io.jhdf.object.datatype.VariableLength;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Array;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,7 +48,9 @@ final class Hdf5 implements AutoCloseable {
 
     static Hdf5 open(Path path) {
         String where = path.toString();
-        if (!hasSignature(path)) throw new FormatException(where + ": not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, ...)");
+        long at = signatureOffset(path);
+        if (at < 0) throw new FormatException(where + ": not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, ...)");
+        checkLength(path, at);
         try {
             return new Hdf5(where, new HdfFile(path));
         } catch (RuntimeException e) {
@@ -55,24 +60,58 @@ final class Hdf5 implements AutoCloseable {
 
     /** Whether the HDF5 signature is at offset 0 or a power of two from 512 on (where a user block ends). */
     static boolean hasSignature(Path path) {
+        return signatureOffset(path) >= 0;
+    }
+
+    /** Where the HDF5 signature (and the superblock) starts, or -1 when it is nowhere it may be. */
+    static long signatureOffset(Path path) {
         try (InputStream in = Files.newInputStream(path)) {
             byte[] head = in.readNBytes(8);
-            if (Arrays.equals(head, SIGNATURE)) return true;
+            if (Arrays.equals(head, SIGNATURE)) return 0;
             long pos = 8;
             for (long at = 512; at <= 8192; at *= 2) {
                 in.skipNBytes(at - pos);
                 byte[] b = in.readNBytes(8);
-                if (b.length < 8) return false;
-                if (Arrays.equals(b, SIGNATURE)) return true;
+                if (b.length < 8) return -1;
+                if (Arrays.equals(b, SIGNATURE)) return at;
                 pos = at + 8;
             }
-            return false;
+            return -1;
         } catch (java.io.EOFException e) {
-            return false;
+            return -1;
         } catch (NoSuchFileException e) {
             throw new java.io.UncheckedIOException(path + ": no such file", e);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(path + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The cheap integrity check: the superblock records where the file ends (its end-of-file
+     * address, relative to the base address); a file shorter than that lost its tail (an interrupted
+     * copy or download), even when everything jhdf reads first is still there.
+     */
+    private static void checkLength(Path path, long superblockAt) {
+        String where = path.toString();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            Superblock sb;
+            try {
+                sb = Superblock.readSuperblock(ch, superblockAt);
+            } catch (RuntimeException e) {
+                throw new FormatException(where + ": the HDF5 superblock at byte " + superblockAt + " cannot be read (truncated or corrupt file?): "
+                        + describe(e), e);
+            }
+            long end = sb.getEndOfFileAddress(), size = ch.size();
+            if (end < 0) return; // "undefined address": nothing recorded to check against
+            // The address is relative to the base address by the specification, but writers that put a
+            // user block first (MATLAB v7.3, h5py) store it from byte 0; compared alone it is never
+            // more than the true end, so a file shorter than it is surely truncated.
+            if (end > size) {
+                throw new FormatException(where + ": truncated: the HDF5 superblock says the file ends at byte " + end + ", but it has "
+                        + size + " bytes (" + (end - size) + " missing); copy or download it again");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(where + ": cannot read: " + e.getMessage(), e);
         }
     }
 

@@ -238,13 +238,13 @@ public final class MatrixImport {
         return out;
     }
 
-    /** Spike counts must be non-negative (NaN marks a missing row). */
+    /** Spike counts must be whole numbers >= 0 (NaN marks a missing row). */
     private static void checkCounts(Series s, String where) {
         float[] v = s.values();
         for (int i = 0; i < v.length; i++) {
-            if (v[i] < 0 || Float.isInfinite(v[i])) {
+            if (v[i] < 0 || Float.isInfinite(v[i]) || v[i] != Math.rint(v[i]) && !Float.isNaN(v[i])) {
                 throw new FormatException(where + ": spike counts " + s.source() + ": value " + v[i] + " at row " + i / s.channels()
-                        + ", channel " + i % s.channels() + "; expected non-negative counts");
+                        + ", channel " + i % s.channels() + "; expected non-negative counts (whole numbers; NaN for a missing row)");
             }
         }
     }

@@ -86,6 +86,7 @@ public final class CrossValidation {
                     if (cause instanceof IllegalArgumentException iae) throw new IllegalArgumentException(where + iae.getMessage(), iae);
                     if (cause instanceof TrainingDivergedException t) throw new TrainingDivergedException(where + t.getMessage());
                     if (cause instanceof RuntimeException re) throw re;
+                    if (cause instanceof Error err) throw err; // out of memory: the sizes asked for, said as such
                     throw new IllegalStateException(where + cause, cause);
                 }
             }

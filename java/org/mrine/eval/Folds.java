@@ -9,7 +9,9 @@ public record Folds(int trials, int folds) {
 
     public Folds {
         if (folds < 2) throw new IllegalArgumentException("cross-validation needs at least 2 folds, got " + folds);
-        if (trials < folds) throw new IllegalArgumentException(trials + " trials cannot make " + folds + " folds");
+        if (trials < folds) {
+            throw new IllegalArgumentException(trials + " trials cannot make " + folds + " folds; expected evaluation.folds of at most " + trials);
+        }
     }
 
     public int[] test(int k) {

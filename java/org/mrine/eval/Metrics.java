@@ -1,8 +1,5 @@
 package org.mrine.eval;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.mrine.io.Json;
+import org.mrine.io.TempFiles;
 
 /**
  * {@code metrics.json} and the printed table. Schema:
@@ -136,11 +134,7 @@ public final class Metrics {
     }
 
     public static void write(Path file, Map<String, Object> json) {
-        try {
-            Files.writeString(file, Json.write(json) + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
-        }
+        TempFiles.writeString(file, Json.write(json) + "\n");
     }
 
     /** The table printed at the end of evaluate and demo (and put in report.md). */

@@ -83,6 +83,13 @@ public record ModelChoice(String name, List<String> modalities, int wienerLags) 
                     }
                     mod = poisson.get(0).name();
                 }
+                long p = data.modality(mod).channels() * (wienerLags + 1L), values = (long) data.trials() * data.steps() * p;
+                double gib = (8.0 * p * p + 4.0 * values) / (1L << 30);
+                if (values > Integer.MAX_VALUE - 8 || gib > Runtime.getRuntime().maxMemory() / (double) (1L << 30)) {
+                    throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--wiener-lags %d: %d inputs per step, whose "
+                            + "least squares need about %.1f GiB (more than this JVM may use); use fewer lags (a trial has %d steps)",
+                            wienerLags, p, gib, data.steps()));
+                }
                 c = new ModelChoice(WIENER, List.of(mod), wienerLags);
             } else if (eq >= 0) {
                 List<String> mods = List.of(spec.substring(eq + 1).split("\\+"));

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.mrine.data.Dataset;
 import org.mrine.data.ModalityData;
+import org.mrine.io.TempFiles;
 import org.mrine.train.TrainConfig;
 
 /**
@@ -18,6 +19,10 @@ import org.mrine.train.TrainConfig;
  * and {@code report.md} embedding them; fold checkpoints are already under {@code checkpoints/}.
  */
 public final class Report {
+    /** Every file {@link #write} may write into the results folder (the plots are those of {@link Plots}). */
+    public static final List<String> FILES = List.of("metrics.json", "config.yaml", "report.md", "cc_bars.png", "loss_curves.png",
+            "behavior.png", "latents.png", "drop_robustness.png");
+
     private Report() {
     }
 
@@ -34,7 +39,7 @@ public final class Report {
             more.put("dataset", describe(raw));
             more.put("wall_seconds", seconds);
             Metrics.write(dir.resolve("metrics.json"), Metrics.toJson(r, more));
-            Files.writeString(dir.resolve("config.yaml"), config.toYaml());
+            TempFiles.writeString(dir.resolve("config.yaml"), config.toYaml());
             List<String[]> figures = new ArrayList<>();
             if (plots) {
                 figures.add(new String[] {"Decoding accuracy", Plots.ccBars(r, dir)});
@@ -46,7 +51,7 @@ public final class Report {
                     figures.add(new String[] {"Robustness to missing " + r.dropModality() + " samples", Plots.dropRobustness(r, dir)});
                 }
             }
-            Files.writeString(dir.resolve("report.md"), markdown(title, r, raw, config, figures, seconds));
+            TempFiles.writeString(dir.resolve("report.md"), markdown(title, r, raw, config, figures, seconds));
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot write the results: " + e.getMessage(), e);
         }

@@ -36,7 +36,6 @@ public final class SampleDrop {
             mods.add(new ModalityData(m.name(), m.likelihood(), N, values, mask));
         }
         data.modality(modality); // fails clearly on an unknown name
-        return new Dataset(mods, data.trials(), data.steps(), data.behavior(), data.behaviorDim(), data.behaviorNames(),
-                data.binMs(), data.info());
+        return data.withModalities(mods);
     }
 }

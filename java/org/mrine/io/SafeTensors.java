@@ -9,12 +9,10 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import org.mrine.tensor.HostTensor;
 
 /**
@@ -133,7 +130,45 @@ public final class SafeTensors {
         }
     }
 
+    /**
+     * What a file holds without its data: metadata and tensor names, every entry checked as
+     * {@link #read} checks it (offsets against the file's length included). Cheap on large files.
+     */
+    public record Header(String source, LinkedHashMap<String, String> metadata, List<String> tensors) {
+    }
+
+    /** Reads and validates the header of {@code file} only; see {@link Header}. */
+    public static Header readHeader(Path file) {
+        String where = file.toString();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Parsed p = parse(ch, where);
+            return new Header(where, p.metadata, p.entries.stream().map(Entry::name).collect(java.util.stream.Collectors.toList()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(where + ": cannot read: " + reason(e, where), e);
+        }
+    }
+
+    /** A validated header: metadata, entries, and where the data buffer starts. */
+    private record Parsed(LinkedHashMap<String, String> metadata, List<Entry> entries, long dataStart) {
+    }
+
     private static Contents read(FileChannel ch, String where) throws IOException {
+        Parsed p = parse(ch, where);
+        List<Entry> entries = p.entries;
+        long dataStart = p.dataStart;
+        long largest = 0;
+        for (Entry e : entries) largest = Math.max(largest, e.end - e.begin);
+        // Small files get a small buffer; rounded up to 8 so chunks stay element-aligned.
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(8, (Math.min(largest, CHUNK_BYTES) + 7) & ~7L))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            tensors.put(e.name, new HostTensor(e.shape, readData(ch, e, dataStart, buf, where)));
+        }
+        return new Contents(where, tensors, p.metadata);
+    }
+
+    private static Parsed parse(FileChannel ch, String where) throws IOException {
         long size = ch.size();
         if (size < 8) {
             throw new FormatException(where + ": file is " + size
@@ -186,17 +221,7 @@ public final class SafeTensors {
             }
         }
         checkOverlaps(entries, where);
-
-        long largest = 0;
-        for (Entry e : entries) largest = Math.max(largest, e.end - e.begin);
-        // Small files get a small buffer; rounded up to 8 so chunks stay element-aligned.
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(8, (Math.min(largest, CHUNK_BYTES) + 7) & ~7L))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
-        for (Entry e : entries) {
-            tensors.put(e.name, new HostTensor(e.shape, readData(ch, e, dataStart, buf, where)));
-        }
-        return new Contents(where, tensors, metadata);
+        return new Parsed(metadata, entries, dataStart);
     }
 
     private static LinkedHashMap<String, String> parseMetadata(Object value, String where) {
@@ -398,25 +423,11 @@ public final class SafeTensors {
 
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
-        Path tmp = null;
+        TempFiles.Temp tmp = null;
         boolean moved = false;
         try {
-            Files.createDirectories(dir);
-            FileChannel ch = null;
-            // CREATE_NEW with a random name rather than Files.createTempFile: the latter makes the
-            // file owner-only (0600), which the renamed result would then keep.
-            String base = target.getFileName().toString();
-            if (base.length() > 100) base = base.substring(0, 100);
-            for (int attempt = 0; ch == null; attempt++) {
-                Path candidate = dir.resolve("." + base + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-                try {
-                    ch = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    tmp = candidate;
-                } catch (FileAlreadyExistsException e) {
-                    if (attempt >= 100) throw e;
-                }
-            }
-            try (FileChannel out = ch) {
+            tmp = TempFiles.create(target);
+            try (FileChannel out = tmp.channel()) {
                 ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(padded).put(json);
                 while (head.hasRemaining()) head.put((byte) ' ');
@@ -436,20 +447,16 @@ public final class SafeTensors {
                     }
                 }
                 out.force(true); // the data must be on disk before the rename makes it visible
+                TempFiles.commit(tmp, target); // renamed while still locked: never mistaken for a leftover
+                moved = true;
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            moved = true;
             syncDirectory(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(where + ": cannot write: " + reason(e, where), e);
         } finally {
             if (!moved && tmp != null) {
                 try {
-                    Files.deleteIfExists(tmp);
+                    Files.deleteIfExists(tmp.path());
                 } catch (IOException ignored) {
                     // Best effort: the original failure is the one worth reporting.
                 }

@@ -12,9 +12,8 @@ public record ModalitySpec(String name, Likelihood likelihood, int channels, int
                            float llWeight, float smoothWeight, float variance) {
 
     public ModalitySpec {
-        if (name == null || !name.matches("[A-Za-z0-9]+")) {
-            throw new IllegalArgumentException("modality name must be letters or digits, got '" + name + "'");
-        }
+        String bad = ModalityNames.problem(name);
+        if (bad != null) throw new IllegalArgumentException("modality name '" + name + "': " + bad);
         if (channels <= 0) throw new IllegalArgumentException("modality " + name + ": channels must be positive, got " + channels);
         for (int h : hidden) {
             if (h <= 0) throw new IllegalArgumentException("modality " + name + ": hidden sizes must be positive, got " + Arrays.toString(hidden));

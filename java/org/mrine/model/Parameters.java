@@ -22,7 +22,11 @@ public final class Parameters {
         this.shapes = shapes;
         long total = 0;
         for (int[] s : shapes.values()) total += HostTensor.numel(s);
-        flat = ws.zeros(Math.toIntExact(total));
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the model would have " + total + " parameters, more than one float32 array holds ("
+                    + (Integer.MAX_VALUE - 8) + "); use smaller model.hidden, model.fusion_hidden, embedding_dim or latent_dim");
+        }
+        flat = ws.zeros((int) total);
         long off = 0;
         for (Map.Entry<String, int[]> e : shapes.entrySet()) {
             byName.put(e.getKey(), flat.region(off, e.getValue()));

@@ -30,9 +30,17 @@ public record LorenzOptions(int trials, int steps, double binMs, double lorenzTi
     public static final LorenzOptions DEFAULTS = new LorenzOptions(250, 100, 10, 0.01, 10, 2.0,
             20, 5, 15, 1.0, 20, 3.0, 5, 0, 0, 1, 2);
 
+    /** At most this many values in one array (trials × steps × channels): the limit of a Java array. */
+    static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+
     public LorenzOptions {
         positive("trials", trials);
         if (steps < 2) throw new IllegalArgumentException("steps must be at least 2, got " + steps);
+        long widest = Math.max(3, Math.max(spikeChannels, fieldChannels));
+        if ((long) trials * steps * widest > MAX_VALUES) {
+            throw new IllegalArgumentException(trials + " trials × " + steps + " steps × " + widest + " channels is more values than one "
+                    + "array holds (" + MAX_VALUES + "); use fewer trials or steps");
+        }
         positive("bin_ms", binMs);
         positive("lorenz_time_per_bin", lorenzTimePerBin);
         positive("substeps", substeps);
@@ -43,6 +51,7 @@ public record LorenzOptions(int trials, int steps, double binMs, double lorenzTi
         if (!(maxRateHz >= minRateHz)) throw new IllegalArgumentException("max_rate_hz must be >= min_rate_hz, got " + maxRateHz);
         nonNegative("spike_gain", spikeGain);
         nonNegative("field_noise", fieldNoise);
+        if (fieldNoise > 1e6) throw new IllegalArgumentException("field_noise must be at most 1e6 (float32 data), got " + fieldNoise);
         positive("field_ratio", fieldRatio);
         probability("spike_drop", spikeDrop);
         probability("field_drop", fieldDrop);
@@ -74,11 +83,11 @@ public record LorenzOptions(int trials, int steps, double binMs, double lorenzTi
     }
 
     private static void positive(String name, double v) {
-        if (!(v > 0)) throw new IllegalArgumentException(name + " must be positive, got " + v);
+        if (!(v > 0 && Double.isFinite(v))) throw new IllegalArgumentException(name + " must be a positive finite number, got " + v);
     }
 
     private static void nonNegative(String name, double v) {
-        if (!(v >= 0)) throw new IllegalArgumentException(name + " must be >= 0, got " + v);
+        if (!(v >= 0 && Double.isFinite(v))) throw new IllegalArgumentException(name + " must be a finite number >= 0, got " + v);
     }
 
     private static void probability(String name, double v) {

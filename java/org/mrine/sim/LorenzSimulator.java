@@ -36,10 +36,27 @@ public final class LorenzSimulator {
     private LorenzSimulator() {
     }
 
+    /**
+     * Largest mean spike count of one bin we draw (100 kHz at 10 ms bins): a Poisson draw costs
+     * about its mean, so a gain that sends rates to 1e12 would never finish.
+     */
+    static final double MAX_MEAN_COUNT = 1000;
+
+    /** Heap bytes per (trial, step) cell while simulating: trajectory, latent, both modalities with masks. */
+    private static long bytesPerCell(LorenzOptions o) {
+        return 8L * LATENT + 4L * LATENT + 4L * (o.spikeChannels() + 1) + 4L * (o.fieldChannels() + 1);
+    }
+
     public static Dataset simulate(LorenzOptions o) {
         SplittableRandom root = new SplittableRandom(o.seed());
         SplittableRandom dynamics = root.split(), loadings = root.split(), spikeNoise = root.split(), fieldNoise = root.split();
         final int B = o.trials(), T = o.steps(), cells = B * T;
+        long need = bytesPerCell(o) * cells, may = Runtime.getRuntime().maxMemory();
+        if (need > may * 0.8) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%d trials × %d steps need about %.1f GiB of memory, "
+                    + "more than the %.1f GiB this JVM may use; use fewer trials or steps (or MRINE_JAVA_OPTS=-Xmx...)",
+                    B, T, need / 1073741824.0, may / 1073741824.0));
+        }
 
         float[] latent = zScored(trajectory(o, dynamics, cells));          // [B*T, 3]
 
@@ -52,6 +69,7 @@ public final class LorenzSimulator {
             base[n] = Math.log(rateHz * o.binMs() / 1000);
             w[n] = direction(loadings, o.spikeGain());
         }
+        checkRates(o, base, w, latent);
         final int F = o.fieldChannels();
         double[][] d = new double[F][];
         double[] offset = new double[F];
@@ -94,7 +112,21 @@ public final class LorenzSimulator {
         return new Dataset(List.of(
                 new ModalityData("s", Likelihood.POISSON, S, spikes, spikeMask),
                 new ModalityData("y", Likelihood.GAUSSIAN, F, field, fieldMask)),
-                B, T, latent, LATENT, List.of("x", "y", "z"), o.binMs(), info);
+                B, T, latent, LATENT, List.of("x", "y", "z"), o.binMs(), info).validate("mrine simulate");
+    }
+
+    /** Refuses a gain that drives some bin's mean count beyond {@link #MAX_MEAN_COUNT} (before any draw). */
+    private static void checkRates(LorenzOptions o, double[] base, double[][] w, float[] latent) {
+        double worst = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < latent.length / LATENT; c++) {
+            for (int n = 0; n < base.length; n++) worst = Math.max(worst, base[n] + dot(w[n], latent, c));
+        }
+        double mean = Math.exp(worst);
+        if (!(mean <= MAX_MEAN_COUNT)) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--spike-gain %s drives a spike channel to a mean of "
+                    + "%.3g spikes in one %s ms bin (%.3g Hz); expected at most %.0f per bin: use a smaller --spike-gain",
+                    o.spikeGain(), mean, o.binMs(), mean * 1000 / o.binMs(), MAX_MEAN_COUNT));
+        }
     }
 
     /** The latent at the end of each of {@code cells} consecutive bins after the burn-in: [cells, 3]. */

@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.mrine.io.Json;
-import org.mrine.io.AtomicFile;
+import org.mrine.io.TempFiles;
 import org.mrine.train.ConsoleProgress;
 
 /**
@@ -52,7 +52,7 @@ public final class Sweep {
         executor.run(datasetFile, todo, r -> {
             CellSpec c = byId.get(r.id());
             if (c == null) throw new IllegalStateException("the executor returned cell " + r.id() + ", which was not asked for");
-            AtomicFile.writeString(cellDir.resolve(r.id() + ".json"), Json.write(r.toJson()) + "\n");
+            TempFiles.writeString(cellDir.resolve(r.id() + ".json"), Json.write(r.toJson()) + "\n");
             results.put(r.id(), r);
             progress.done(c, r);
         });

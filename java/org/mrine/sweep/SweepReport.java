@@ -15,7 +15,7 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 import org.mrine.eval.Summary;
-import org.mrine.io.AtomicFile;
+import org.mrine.io.TempFiles;
 import org.mrine.io.Json;
 import org.mrine.sweep.SweepPlan.Candidate;
 import tools.jackson.databind.JsonNode;
@@ -35,6 +35,9 @@ public final class SweepReport {
     private SweepReport() {
     }
 
+    /** The files a report writes at the top of the sweep's folder. */
+    public static final java.util.List<String> FILES = java.util.List.of("results.csv", "results.json", "summary.json", "summary.md");
+
     /**
      * @param info what to record beside the results (data file, executor, wall time, the final checkpoint)
      * @return summary.json's object
@@ -44,8 +47,8 @@ public final class SweepReport {
         List<String> keys = plan.sweptKeys();
         writeCells(out, plan, results, keys);
         Map<String, Object> summary = summary(plan, results, o, info);
-        AtomicFile.writeString(out.resolve("summary.json"), Json.write(summary) + "\n");
-        AtomicFile.writeString(out.resolve("summary.md"), markdown(plan, o, info));
+        TempFiles.writeString(out.resolve("summary.json"), Json.write(summary) + "\n");
+        TempFiles.writeString(out.resolve("summary.md"), markdown(plan, o, info));
         if (plots) plots(out.resolve("plots"), plan, o);
         return summary;
     }
@@ -79,8 +82,8 @@ public final class SweepReport {
             row.put("inner_fold", c.inner() < 0 ? "outer" : (Object) (long) (c.inner() + 1));
             rows.add(row);
         }
-        AtomicFile.writeString(out.resolve("results.csv"), csv.toString());
-        AtomicFile.writeString(out.resolve("results.json"), Json.write(Map.of("cells", rows)) + "\n");
+        TempFiles.writeString(out.resolve("results.csv"), csv.toString());
+        TempFiles.writeString(out.resolve("results.json"), Json.write(Map.of("cells", rows)) + "\n");
     }
 
     private static String csvField(String s) {

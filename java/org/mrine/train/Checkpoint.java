@@ -104,6 +104,31 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
         }
     }
 
+    /**
+     * The first parameter or optimizer moment that is NaN or infinite (or a negative second
+     * moment), in words, or null when every value is usable.
+     */
+    public String firstNonFinite() {
+        String bad = firstBad(params, "param.", false);
+        if (bad == null) bad = firstBad(trainParams, "train.param.", false);
+        if (bad == null) bad = firstBad(expAvg, "optim.exp_avg.", false);
+        if (bad == null) bad = firstBad(expAvgSq, "optim.exp_avg_sq.", true);
+        return bad;
+    }
+
+    private static String firstBad(Map<String, HostTensor> tensors, String prefix, boolean nonNegative) {
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            float[] d = e.getValue().data();
+            for (int i = 0; i < d.length; i++) {
+                if (!Float.isFinite(d[i]) || nonNegative && d[i] < 0) {
+                    return "tensor " + prefix + e.getKey() + " holds " + d[i] + " at element " + i + " of shape " + e.getValue().shapeString()
+                            + (nonNegative ? " (expected finite values >= 0)" : " (expected finite values)");
+                }
+            }
+        }
+        return null;
+    }
+
     public void save(Path file) {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         params.forEach((n, t) -> tensors.put("param." + n, t));
@@ -157,13 +182,26 @@ public record Checkpoint(TrainConfig config, int epoch, List<ModalityInfo> modal
             Map<String, Object> rng = Json.object(meta.get("rng"), where + ": rng");
             List<EpochStats> history = new ArrayList<>();
             for (Object o : Json.array(meta.get("history"), where + ": history")) history.add(EpochStats.fromJson(o, where + ": history[]"));
-            return new Checkpoint(config, Json.integer(meta.get("epoch"), where + ": epoch"), mods,
+            Checkpoint ck = new Checkpoint(config, Json.integer(meta.get("epoch"), where + ": epoch"), mods,
                     Json.number(meta.get("tau"), where + ": tau"),
                     Normalization.fromJson(meta.get("normalization"), where + ": normalization"),
                     Json.integer(opt.get("step"), where + ": optimizer.step"),
                     Long.parseUnsignedLong(Json.string(rng.get("state"), where + ": rng.state"), 16), history,
                     earlyStop(meta.get("early_stopping"), where), c.withPrefix("param."), c.withPrefix("train.param."),
                     c.withPrefix("optim.exp_avg."), c.withPrefix("optim.exp_avg_sq."));
+            for (ModalityInfo m : mods) {
+                // the metadata's channel count against the encoder's first layer [out, in]: a model and data
+                // that disagree must be blamed on the checkpoint, not on the data it is applied to
+                String prefix = "encoder.encoder_" + m.name() + ".";
+                HostTensor first = ck.params().get(prefix + (config.model().hidden().length > 0 ? "layers.0" : "final_layer") + ".weight");
+                if (first != null && (first.rank() != 2 || first.dim(1) != m.channels())) {
+                    throw new FormatException(where + ": modality " + m.name() + " has " + m.channels() + " channels in " + META_KEY
+                            + ", but tensor param." + prefix + "... has shape " + first.shapeString() + "; the checkpoint is inconsistent");
+                }
+            }
+            String bad = ck.firstNonFinite();
+            if (bad != null) throw new FormatException(where + ": " + bad + "; the checkpoint cannot be used (was it written by a diverging run?)");
+            return ck;
         } catch (IllegalArgumentException e) {
             throw new FormatException(where + ": " + e.getMessage(), e);
         }

@@ -4,7 +4,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * Typed, checked access to one mapping of a parsed YAML config: every read names the key's full
@@ -26,6 +30,34 @@ final class ConfigReader {
         this.node = node == null || node.isNull() ? null : node;
     }
 
+    /**
+     * Parses YAML text (blank: null, all defaults). A key given twice in one mapping is an error:
+     * YAML readers would otherwise keep one of the two silently.
+     */
+    static JsonNode readYaml(String yaml, String where) {
+        if (yaml.isBlank()) return null;
+        try {
+            return YAML.readTree(yaml);
+        } catch (JacksonException e) {
+            String msg = e.getOriginalMessage();
+            String line = e.getLocation() != null && e.getLocation().getLineNr() > 0 ? " (line " + e.getLocation().getLineNr() + ")" : "";
+            java.util.regex.Matcher dup = msg == null ? null : DUPLICATE.matcher(msg);
+            if (dup != null && dup.find()) {
+                throw new IllegalArgumentException(where + ": key '" + dup.group(1) + "' appears twice in one mapping" + line
+                        + "; give each key once");
+            }
+            throw new IllegalArgumentException(where + ": not valid YAML" + line + ": " + msg);
+        }
+    }
+
+    /** Jackson's words for a repeated key ("Duplicate Object property \"model\"", "Duplicate field 'model'"). */
+    private static final java.util.regex.Pattern DUPLICATE = java.util.regex.Pattern.compile("Duplicate [A-Za-z ]+[\"']([^\"']*)[\"']");
+
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
+
     private String key(String name) {
         return path.isEmpty() ? name : path + "." + name;
     }
@@ -45,7 +77,7 @@ final class ConfigReader {
     double number(String name, double dflt) {
         JsonNode v = get(name);
         if (v == null) return dflt;
-        if (v.isNumber()) return v.doubleValue();
+        if (v.isNumber() && Double.isFinite(v.doubleValue())) return v.doubleValue();
         if (v.isString()) {
             // YAML 1.1 writers quote or spell some floats oddly (1e-3); accept any decimal literal
             try {
@@ -55,7 +87,7 @@ final class ConfigReader {
                 // reported below
             }
         }
-        throw error(key(name), "expected a number but found " + describe(v));
+        throw error(key(name), "expected a finite number but found " + describe(v));
     }
 
     double positive(String name, double dflt) {
@@ -79,6 +111,9 @@ final class ConfigReader {
     long integer(String name, long dflt) {
         JsonNode v = get(name);
         if (v == null) return dflt;
+        if (v.isIntegralNumber() && !v.canConvertToLong()) {
+            throw error(key(name), "expected an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE + " but found " + describe(v));
+        }
         if (v.isIntegralNumber()) return v.longValue();
         throw error(key(name), "expected an integer but found " + describe(v));
     }
@@ -86,6 +121,12 @@ final class ConfigReader {
     int positiveInt(String name, int dflt) {
         long n = integer(name, dflt);
         if (n <= 0 || n > Integer.MAX_VALUE) throw error(key(name), "must be a positive integer, got " + n);
+        return (int) n;
+    }
+
+    int intInRange(String name, int dflt, int min, int max) {
+        long n = integer(name, dflt);
+        if (n < min || n > max) throw error(key(name), "expected an integer from " + min + " to " + max + " but found " + n);
         return (int) n;
     }
 
@@ -139,19 +180,24 @@ final class ConfigReader {
         JsonNode v = get(name);
         if (v == null) return dflt;
         if (v.isString() && v.stringValue().equals("auto")) return null;
-        if (v.isNumber() && v.doubleValue() > 0) return v.doubleValue();
+        if (v.isNumber() && v.doubleValue() > 0 && Double.isFinite(v.doubleValue())) return v.doubleValue();
         throw error(key(name), "expected auto or a positive number but found " + describe(v));
     }
 
     int[] intList(String name, int[] dflt, int min) {
+        return intList(name, dflt, min, Integer.MAX_VALUE);
+    }
+
+    int[] intList(String name, int[] dflt, int min, int max) {
         JsonNode v = get(name);
         if (v == null) return dflt.clone();
         if (!v.isArray()) throw error(key(name), "expected a list of integers such as [64, 64] but found " + describe(v));
         int[] out = new int[v.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode e = v.get(i);
-            if (!e.isIntegralNumber() || e.longValue() < min || e.longValue() > Integer.MAX_VALUE) {
-                throw error(key(name) + "[" + i + "]", "expected an integer >= " + min + " but found " + describe(e));
+            if (!e.isIntegralNumber() || !e.canConvertToInt() || e.intValue() < min || e.intValue() > max) {
+                throw error(key(name) + "[" + i + "]", "expected an integer " + (max == Integer.MAX_VALUE ? ">= " + min
+                        : "from " + min + " to " + max) + " but found " + describe(e));
             }
             out[i] = e.intValue();
         }

@@ -79,8 +79,7 @@ public record Normalization(Map<String, double[]> mean, Map<String, double[]> st
             }
             mods.add(new ModalityData(m.name(), m.likelihood(), N, out, m.mask()));
         }
-        return new Dataset(mods, data.trials(), data.steps(), data.behavior(), data.behaviorDim(), data.behaviorNames(),
-                data.binMs(), data.info());
+        return data.withModalities(mods);
     }
 
     public Map<String, Object> toJson() {

@@ -11,7 +11,6 @@ import java.util.Locale;
 import org.mrine.model.Likelihood;
 import org.mrine.model.ModalitySpec;
 import org.mrine.model.ModelConfig;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -109,6 +108,10 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
     public static final int DEFAULT_MAX_STEPS = 3000;
     /** Early stopping's default patience, optimizer steps without a lower validation loss. */
     public static final int DEFAULT_PATIENCE_STEPS = 500;
+    /** Largest embedding and latent dimension: a Cholesky factorization per step costs its cube. */
+    static final int MAX_DIM = 4096;
+    /** Largest hidden layer width. */
+    static final int MAX_WIDTH = 65536;
 
     static final List<String> LR_MODES = List.of("triangular", "triangular2", "exp_range");
     static final List<String> BACKENDS = List.of("auto", "cpu", "cuda");
@@ -130,13 +133,9 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         return parse(tree(yaml, where), where);
     }
 
-    /** The YAML text as a tree (null for an empty text); {@code where} names its origin in errors. */
+    /** The YAML text as a tree (null for an empty text; a key given twice is an error); {@code where} names its origin in errors. */
     public static JsonNode tree(String yaml, String where) {
-        try {
-            return yaml.isBlank() ? null : new YAMLMapper().readTree(yaml);
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException(where + ": not valid YAML: " + e.getOriginalMessage());
-        }
+        return ConfigReader.readYaml(yaml, where);
     }
 
     /** Parses a config tree (as {@link #tree} reads it); {@code where} names its origin in errors. */
@@ -144,8 +143,8 @@ public record TrainConfig(Model model, Loss loss, Training training, Evaluation 
         ConfigReader top = new ConfigReader(where, "", root);
 
         ConfigReader m = top.section("model");
-        Model model = new Model(m.positiveInt("embedding_dim", 64), m.positiveInt("latent_dim", 64),
-                m.intList("hidden", new int[] {128, 128, 128}, 1), m.intList("fusion_hidden", new int[] {128}, 1),
+        Model model = new Model(m.intInRange("embedding_dim", 64, 1, MAX_DIM), m.intInRange("latent_dim", 64, 1, MAX_DIM),
+                m.intList("hidden", new int[] {128, 128, 128}, 1, MAX_WIDTH), m.intList("fusion_hidden", new int[] {128}, 1, MAX_WIDTH),
                 m.positive("init_cov_scale", 1.0), m.positive("gaussian_variance", 1.0), m.namesOrAll("modalities"));
         m.finish();
 

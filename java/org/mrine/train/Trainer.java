@@ -211,9 +211,8 @@ public final class Trainer {
                 Map<String, Double> terms;
                 try {
                     terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
-                } catch (ArithmeticException e) {
-                    // a covariance that is no longer positive definite: the parameters have left the stable region
-                    throw diverged(e.getMessage(), shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                } catch (ArithmeticException e) { // a Cholesky factorization failed: the covariances are no longer positive definite
+                    throw diverged(numerical(e), shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 }
                 double total = terms.get("total_loss");
                 if (!Double.isFinite(total)) throw diverged("non-finite loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
@@ -249,14 +248,13 @@ public final class Trainer {
             epochsTimed++;
             boolean last = epoch == epochs || stopState.stopped();
             if (checkpointFile != null && (epoch % cfg.checkpointEvery() == 0 || last)) {
-                checkpoint().save(checkpointFile);
-                lastSaved = epoch;
+                save(checkpointFile, shown, epochs, batches);
             }
             listener.epochDone(stats, epochs, last ? 0 : secondsSoFar / epochsTimed * (epochs - epoch));
         }
         if (checkpointFile != null && lastSaved != epoch) {
             // nothing left to train (resumed at the end): still leave the final checkpoint
-            checkpoint().save(checkpointFile);
+            save(checkpointFile, epoch, epochs, batches);
         }
         if (best != null && stopState.bestEpoch() > 0) model.params.flat().copyFrom(best.flat());
         return history();
@@ -267,8 +265,17 @@ public final class Trainer {
         try {
             return Inference.meanLoss(model, run.data(), trials, run.modalityNames(), batchSize);
         } catch (ArithmeticException e) {
-            throw diverged(e.getMessage() + " (held-out loss)", shown, epochs, batchesPerEpoch(), batchesPerEpoch(), checkpointFile, lastSaved);
+            throw diverged(numerical(e) + " in the held-out loss", shown, epochs, batchesPerEpoch(), batchesPerEpoch(), checkpointFile, lastSaved);
         }
+    }
+
+    /** Writes the checkpoint, never one holding a non-finite value: a checkpoint on disk is always a good one. */
+    private void save(Path file, int shown, int epochs, int batches) {
+        Checkpoint c = checkpoint();
+        String bad = c.firstNonFinite();
+        if (bad != null) throw diverged(bad, shown, epochs, batches, batches, file, lastSaved);
+        c.save(file);
+        lastSaved = epoch;
     }
 
     /** A new random order of the training trials (Fisher-Yates on the training stream). */
@@ -287,8 +294,15 @@ public final class Trainer {
         String kept = file == null ? "no checkpoint file was requested"
                 : lastSaved >= 0 ? "the last good checkpoint is " + file + " (epoch " + lastSaved + ")"
                 : "no checkpoint was written yet";
-        return new TrainingDivergedException("training stopped: " + what + " at epoch " + epoch + " of " + epochs
-                + ", batch " + batch + " of " + batches + "; " + kept
-                + ". A lower training.lr_max or training.lr_base usually helps.");
+        return new TrainingDivergedException("training diverged at epoch " + epoch + " of " + epochs + ", batch " + batch + " of " + batches
+                + ": " + what + "; " + kept + ". A lower training.lr_max or training.lr_base, or training.grad_clip > 0, usually helps.");
+    }
+
+    /** A failed factorization in words: the exception (or, rethrown by a worker pool, its cause) says which pivot. */
+    private static String numerical(ArithmeticException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) return "a covariance stopped being positive definite (" + t.getMessage() + ")";
+        }
+        return "a covariance stopped being positive definite (its Cholesky factorization failed)";
     }
 }

@@ -47,7 +47,7 @@ class CudaBackendSelectionTest {
     @Test
     void cudaWithoutADeviceFailsWithTheReason() {
         assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Backends.create("cuda"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backends.create("cuda"));
         assertTrue(e.getMessage().contains(CudaDevice.reason()), e.getMessage());
     }
 

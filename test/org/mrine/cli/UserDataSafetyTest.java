@@ -488,7 +488,7 @@ class UserDataSafetyTest {
         List<String> out = new ArrayList<>();
         for (String tok : joined.substring(at + start.length()).trim().split("\\s+")) {
             if (tok.equals("-cp")) break;
-            if (!tok.startsWith("$") && !tok.equals("\\")) out.add(tok);
+            if (!tok.contains("$") && !tok.equals("\\")) out.add(tok);  // shell variables (GC choice, user options) are not flags here
         }
         return out;
     }

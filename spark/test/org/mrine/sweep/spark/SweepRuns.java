@@ -39,20 +39,7 @@ final class SweepRuns {
     static final int CELLS = 54;
 
     /** For the cluster: two latent sizes, the Wiener filter with two lag counts, 2 outer x 2 inner folds: 24 cells. */
-    static final String SMALL_GRID = """
-            model:
-              embedding_dim: 4
-              latent_dim: [3, 5]
-              hidden: [8]
-              fusion_hidden: [8]
-            training:
-              max_steps: 30
-              patience_steps: 12
-              batch_size: 4
-              validate_every: 0
-            evaluation:
-              wiener_lags: [1, 3]
-            """;
+    static final String SMALL_GRID = GRID.replace("  dropout: [0.0, 0.2]\n", "");
 
     static final int SMALL_CELLS = 24;
 

@@ -143,7 +143,8 @@ public final class Trainer {
      * Trains until {@code training.epochs} are complete, writing {@code checkpointFile} (if not null)
      * every {@code checkpoint_every} epochs and at the end.
      *
-     * @throws TrainingDivergedException when a loss or gradient norm is not finite
+     * @throws TrainingDivergedException when a loss or gradient norm is not finite, or a covariance
+     *                                   is no longer positive definite
      */
     public List<EpochStats> fit(Path checkpointFile, TrainingListener listener) {
         final int epochs = cfg.epochs();
@@ -162,10 +163,20 @@ public final class Trainer {
             Map<String, Double> sums = new LinkedHashMap<>();
             for (int b = 0; b < batches; b++) {
                 int[] idx = java.util.Arrays.copyOfRange(order, b * batchSize, (b + 1) * batchSize);
-                Map<String, Double> terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
+                Map<String, Double> terms;
+                double norm;
+                try {
+                    // everything up to the clip is enqueued; terms() is the step's one wait for a GPU
+                    MrineModel.PendingLoss pending = model.startLossAndGradient(run.data().batch(idx, mods), noise);
+                    be.clipGradNorm(model.grads.flat(), cfg.gradClip(), pending.sums(), pending.auxSlot());
+                    terms = pending.terms();
+                    norm = pending.aux();
+                } catch (ArithmeticException e) {
+                    // a covariance that is no longer positive definite: the parameters have diverged
+                    throw diverged("covariance (" + e.getMessage() + ")", shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                }
                 double total = terms.get("total_loss");
                 if (!Double.isFinite(total)) throw diverged("loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
-                double norm = Adam.clip(be, model.grads, cfg.gradClip());
                 if (!Double.isFinite(norm)) throw diverged("gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 adam.step(lr);
                 terms.forEach((k, v) -> sums.merge(k, v, Double::sum));

@@ -25,6 +25,12 @@ import java.util.concurrent.TimeUnit;
  * would (block size, shared memory, argument list against the kernel's arity), so the whole CUDA
  * backend (its Java orchestration and its kernels' arithmetic) runs and is compared with the CPU
  * backend on machines without a GPU. Timing means nothing here.
+ *
+ * <p>With a schedule seed other than 0, every launch runs its blocks, and between barriers the warps
+ * of a block and the lanes of a warp, in orders shuffled from the seed (a different order each
+ * launch): results that depend on those orders (float atomics, races) then change from seed to seed.
+ * It counts the host's waits for the "device" (downloads and synchronizations), as a real device
+ * would make the host wait.
  */
 final class EmulatedApi implements DeviceApi {
     private static Path library;
@@ -33,19 +39,31 @@ final class EmulatedApi implements DeviceApi {
     private final Arena arena = Arena.ofShared();
     private final TreeMap<Long, MemorySegment> allocations = new TreeMap<>();
     private final int maxShared;
+    private final long scheduleSeed;
     private final MethodHandle launch;
     private final MethodHandle arity;
+    private final MethodHandle schedule;
     private int launches;
+    private long hostSyncs;
+    /** Seconds spent in each kernel (-Dmrine.emu.profile=true; printed by the tests that ask for it). */
+    static final Map<String, Long> PROFILE = Boolean.getBoolean("mrine.emu.profile") ? new java.util.concurrent.ConcurrentHashMap<>() : null;
 
-    /** An emulated device with maxShared bytes of dynamic shared memory per block (227 KiB: an H100). */
+    /** An emulated device with maxShared bytes of dynamic shared memory per block (227 KiB: an H100), in order. */
     EmulatedApi(int maxShared) {
+        this(maxShared, 0);
+    }
+
+    /** An emulated device whose launches run in orders shuffled from scheduleSeed (0: in order). */
+    EmulatedApi(int maxShared, long scheduleSeed) {
         this.maxShared = maxShared;
+        this.scheduleSeed = scheduleSeed;
         SymbolLookup lib = SymbolLookup.libraryLookup(library(), Arena.global());
         Linker linker = Linker.nativeLinker();
         launch = linker.downcallHandle(lib.findOrThrow("mrine_emu_launch"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         arity = linker.downcallHandle(lib.findOrThrow("mrine_emu_arity"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        schedule = linker.downcallHandle(lib.findOrThrow("mrine_emu_schedule"), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
     }
 
     EmulatedApi() {
@@ -105,7 +123,7 @@ final class EmulatedApi implements DeviceApi {
         Path cpp = dir.resolve("emu_all.cpp");
         Files.writeString(cpp, unit);
         Path tmp = dir.resolve("libmrine_emu." + ProcessHandle.current().pid() + ".so");
-        Process p = new ProcessBuilder("g++", "-std=gnu++17", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-DMRINE_EMU",
+        Process p = new ProcessBuilder("g++", "-std=gnu++17", "-O2", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-DMRINE_EMU",
                 "-I" + k.resolve("emu"), "-I" + k, "-o", tmp.toString(), cpp.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -126,6 +144,11 @@ final class EmulatedApi implements DeviceApi {
 
     int launches() {
         return launches;
+    }
+
+    /** Times the host waited for this device: downloads and synchronizations. */
+    long hostSyncs() {
+        return hostSyncs;
     }
 
     private MemorySegment at(long address, long bytes) {
@@ -172,6 +195,7 @@ final class EmulatedApi implements DeviceApi {
 
     @Override
     public void download(long srcAddress, MemorySegment dst, long bytes) {
+        hostSyncs++;
         if (bytes > 0) MemorySegment.copy(at(srcAddress, bytes), 0, dst, 0, bytes);
     }
 
@@ -209,7 +233,11 @@ final class EmulatedApi implements DeviceApi {
                 }
                 pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(8L * i));
             }
+            // each launch its own shuffled order, from the seed and the launch's number
+            schedule.invokeExact(scheduleSeed == 0 ? 0L : mix(scheduleSeed + launches));
+            long t0 = System.nanoTime();
             int rc = (int) launch.invokeExact(name, gx, gy, gz, block, (long) sharedBytes, pointers);
+            if (PROFILE != null) PROFILE.merge(k.symbol(), System.nanoTime() - t0, Long::sum);
             if (rc != 0) throw new IllegalStateException(k.symbol() + ": emulated launch failed with code " + rc + (rc == 3 ? " (barrier deadlock)" : ""));
             launches++;
         } catch (RuntimeException | Error e) {
@@ -221,6 +249,31 @@ final class EmulatedApi implements DeviceApi {
 
     @Override
     public void synchronize() {
+        hostSyncs++;
+    }
+
+    @Override
+    public long memoryInUse() {
+        long bytes = 0;
+        for (MemorySegment s : allocations.values()) bytes += s.byteSize();
+        return bytes;
+    }
+
+    /** SplitMix64's finalizer: spreads consecutive numbers over the seed space (never 0 for them in practice). */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        z = z ^ (z >>> 31);
+        return z == 0 ? 1 : z;
+    }
+
+    /** Prints the seconds spent per kernel (when -Dmrine.emu.profile=true). */
+    static void printProfile(String title) {
+        if (PROFILE == null) return;
+        System.out.println("emulated kernel time, " + title + ":");
+        PROFILE.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> System.out.printf("  %-28s %8.2f s%n", e.getKey(), e.getValue() / 1e9));
+        PROFILE.clear();
     }
 
     @Override

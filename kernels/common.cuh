@@ -182,10 +182,11 @@ __device__ void badd_diag(int n, float* P, int ld, const float* d) {
  */
 __device__ void bcholesky(int n, float* P, int ld, float* tmp, int* err) {
     (void)tmp;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     __syncthreads();
-    for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
-        const int i = e / n, j = e - i * n;
-        if (i > j) P[i * ld + j] = P[j * ld + i];
+    // warps take rows, lanes columns (no divisions; a warp's stores are consecutive words)
+    for (int i = 1 + warp; i < n; i += warps) {
+        for (int j = lane; j < i; j += 32) P[i * ld + j] = P[j * ld + i];
     }
     __syncthreads();
     for (int j = 0; j < n; j++) {
@@ -203,10 +204,9 @@ __device__ void bcholesky(int n, float* P, int ld, float* tmp, int* err) {
         __syncthreads();
         // every thread has read the pivot: it may change now
         if (threadIdx.x == 0) P[j * ld + j] = ljj;
-        const int m = n - j - 1;
-        for (int e = threadIdx.x; e < m * m; e += blockDim.x) {
-            const int r = j + 1 + e / m, c = j + 1 + e % m;
-            if (c <= r) P[r * ld + c] = fmaf(-P[c * ld + j], P[r * ld + j], P[r * ld + c]);
+        for (int r = j + 1 + warp; r < n; r += warps) {
+            const float lrj = P[r * ld + j];
+            for (int c = j + 1 + lane; c <= r; c += 32) P[r * ld + c] = fmaf(-P[c * ld + j], lrj, P[r * ld + c]);
         }
         for (int c = j + 1 + threadIdx.x; c < n; c += blockDim.x) P[j * ld + c] = 0.f;
         __syncthreads();

@@ -75,7 +75,8 @@ final class CudaOptimizer {
             grad[3 * w + 2] = s.out(grads[w]);
             largest = Math.max(largest, weights[w].size());
         }
-        int gx = s.blocks(largest);
+        // about as many blocks in all as one grid-stride kernel would have: the tensors share the device
+        int gx = (int) Math.max(1, Math.min(s.blocks(largest), Launch.ceilDiv(s.blocks(Long.MAX_VALUE / 2), W)));
         long part = partials.ensure(8L * gx * W);
         long norm = norms.ensure(8L * Math.max(1, W));
         s.launch(Kernel.SUM_SQUARES_BATCH, gx, W, Launch.ELEMENTWISE_THREADS, 0, new KernelArgs().ptr(s.ring.put(sizes, sizes.length)).ptr(part));

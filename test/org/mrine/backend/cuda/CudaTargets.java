@@ -80,7 +80,13 @@ final class CudaTargets {
     /** The emulation with its blocks, warps and lanes in orders shuffled from the seed (0: in order). */
     static CudaBackend emulatedShuffled(long seed) {
         assumeEmulation();
-        return new CudaBackend(new EmulatedApi(227 * 1024, seed), EMULATION);
+        return new CudaBackend(new EmulatedApi(227 * 1024, seed, 2), EMULATION);
+    }
+
+    /** The emulation of an H100 (132 multiprocessors, 227 KiB of shared memory): the device's launch configurations. */
+    static CudaBackend emulatedH100() {
+        assumeEmulation();
+        return new CudaBackend(new EmulatedApi(227 * 1024, 0, 132), EMULATION);
     }
 
     /** An emulated device whose 4 KiB of shared memory pushes every covariance workspace to global scratch. */

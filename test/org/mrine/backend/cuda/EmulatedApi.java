@@ -40,6 +40,7 @@ final class EmulatedApi implements DeviceApi {
     private final TreeMap<Long, MemorySegment> allocations = new TreeMap<>();
     private final int maxShared;
     private final long scheduleSeed;
+    private final int multiprocessors;
     private final MethodHandle launch;
     private final MethodHandle arity;
     private final MethodHandle schedule;
@@ -50,13 +51,18 @@ final class EmulatedApi implements DeviceApi {
 
     /** An emulated device with maxShared bytes of dynamic shared memory per block (227 KiB: an H100), in order. */
     EmulatedApi(int maxShared) {
-        this(maxShared, 0);
+        this(maxShared, 0, 2);
     }
 
-    /** An emulated device whose launches run in orders shuffled from scheduleSeed (0: in order). */
-    EmulatedApi(int maxShared, long scheduleSeed) {
+    /**
+     * An emulated device whose launches run in orders shuffled from scheduleSeed (0: in order), reporting
+     * {@code multiprocessors} (which sizes grids: 2 keeps them small; 132, an H100's, gives the device's
+     * launch configurations, split-K included).
+     */
+    EmulatedApi(int maxShared, long scheduleSeed, int multiprocessors) {
         this.maxShared = maxShared;
         this.scheduleSeed = scheduleSeed;
+        this.multiprocessors = multiprocessors;
         SymbolLookup lib = SymbolLookup.libraryLookup(library(), Arena.global());
         Linker linker = Linker.nativeLinker();
         launch = linker.downcallHandle(lib.findOrThrow("mrine_emu_launch"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
@@ -123,7 +129,7 @@ final class EmulatedApi implements DeviceApi {
         Path cpp = dir.resolve("emu_all.cpp");
         Files.writeString(cpp, unit);
         Path tmp = dir.resolve("libmrine_emu." + ProcessHandle.current().pid() + ".so");
-        Process p = new ProcessBuilder("g++", "-std=gnu++17", "-O2", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-DMRINE_EMU",
+        Process p = new ProcessBuilder("g++", "-std=gnu++17", "-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-DMRINE_EMU",
                 "-I" + k.resolve("emu"), "-I" + k, "-o", tmp.toString(), cpp.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -166,7 +172,7 @@ final class EmulatedApi implements DeviceApi {
 
     @Override
     public int multiprocessors() {
-        return 2;
+        return multiprocessors;
     }
 
     @Override

@@ -97,6 +97,10 @@ final class EmulatedApi implements DeviceApi {
         return library;
     }
 
+    /** Test-only kernels that depend on the schedule on purpose (CudaDeterminismTest). */
+    static final Path PROBES = Path.of("test", "resources", "emu");
+    static final List<String> PROBE_KERNELS = List.of("probe_atomic_sum", "probe_missing_barrier");
+
     /** The kernels directory of the project (tests run in the project root). */
     static Path kernelsDir() {
         Path k = Path.of("kernels").toAbsolutePath();
@@ -111,15 +115,20 @@ final class EmulatedApi implements DeviceApi {
         try (var s = Files.list(k)) {
             sources = s.filter(p -> p.toString().endsWith(".cu") || p.toString().endsWith(".cuh")).sorted().toList();
         }
+        // the test-only probe kernels (CudaDeterminismTest) beside them
+        List<Path> probes = Files.isDirectory(PROBES) ? List.of(PROBES.resolve("order_probe.cu").toAbsolutePath()) : List.of();
         StringBuilder unit = new StringBuilder("#include \"cuda_emu.h\"\n");
         for (Path p : sources) if (p.toString().endsWith(".cu")) unit.append("#include \"").append(p).append("\"\n");
+        for (Path p : probes) unit.append("#include \"").append(p).append("\"\n");
         unit.append("#include \"emu_runtime.inc\"\n");
         unit.append("const mrine_emu::Kernel MRINE_EMU_KERNELS[] = {\n");
         for (Kernel kernel : Kernel.values()) unit.append("    EMU_KERNEL(").append(kernel.symbol()).append("),\n");
+        if (!probes.isEmpty()) for (String probe : PROBE_KERNELS) unit.append("    EMU_KERNEL(").append(probe).append("),\n");
         unit.append("};\nconst int MRINE_EMU_KERNEL_COUNT = sizeof(MRINE_EMU_KERNELS) / sizeof(MRINE_EMU_KERNELS[0]);\n");
         MessageDigest sha = sha256();
         sha.update(unit.toString().getBytes(StandardCharsets.UTF_8));
         for (Path p : sources) sha.update(Files.readAllBytes(p));
+        for (Path p : probes) sha.update(Files.readAllBytes(p));
         for (String f : List.of("cuda_emu.h", "emu_runtime.inc")) sha.update(Files.readAllBytes(k.resolve("emu").resolve(f)));
         String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "mrine-cuda-emu-" + hash);
@@ -223,15 +232,20 @@ final class EmulatedApi implements DeviceApi {
     @Override
     public void launch(Kernel k, int gx, int gy, int gz, int block, int sharedBytes, KernelArgs args) {
         args.check(k, block);
-        if (block < 32 || block > 1024 || block % 32 != 0) throw new IllegalArgumentException(k.symbol() + ": block of " + block + " threads");
+        launch(k.symbol(), gx, gy, gz, block, sharedBytes, args);
+    }
+
+    /** Launches a kernel by its name (the probes have no {@link Kernel} entry), checked as the driver would. */
+    void launch(String symbol, int gx, int gy, int gz, int block, int sharedBytes, KernelArgs args) {
+        if (block < 32 || block > 1024 || block % 32 != 0) throw new IllegalArgumentException(symbol + ": block of " + block + " threads");
         if (gx < 1 || gy < 1 || gy > 65535 || gz < 1 || gz > 65535) {
-            throw new IllegalArgumentException(k.symbol() + ": grid (" + gx + ", " + gy + ", " + gz + ")");
+            throw new IllegalArgumentException(symbol + ": grid (" + gx + ", " + gy + ", " + gz + ")");
         }
-        if (sharedBytes < 0 || sharedBytes > maxShared) throw new IllegalArgumentException(k.symbol() + ": " + sharedBytes + " bytes of shared memory");
+        if (sharedBytes < 0 || sharedBytes > maxShared) throw new IllegalArgumentException(symbol + ": " + sharedBytes + " bytes of shared memory");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment name = a.allocateFrom(k.symbol());
+            MemorySegment name = a.allocateFrom(symbol);
             int n = (int) arity.invokeExact(name);
-            if (n != args.count()) throw new IllegalStateException(k.symbol() + " has " + n + " parameters in the source, " + args.count() + " given");
+            if (n != args.count()) throw new IllegalStateException(symbol + " has " + n + " parameters in the source, " + args.count() + " given");
             MemorySegment values = a.allocate(8L * Math.max(1, n), 8);
             MemorySegment pointers = a.allocate(ValueLayout.ADDRESS, Math.max(1, n));
             for (int i = 0; i < n; i++) {
@@ -246,8 +260,8 @@ final class EmulatedApi implements DeviceApi {
             schedule.invokeExact(scheduleSeed == 0 ? 0L : mix(scheduleSeed + launches));
             long t0 = System.nanoTime();
             int rc = (int) launch.invokeExact(name, gx, gy, gz, block, (long) sharedBytes, pointers);
-            if (PROFILE != null) PROFILE.merge(k.symbol(), System.nanoTime() - t0, Long::sum);
-            if (rc != 0) throw new IllegalStateException(k.symbol() + ": emulated launch failed with code " + rc + (rc == 3 ? " (barrier deadlock)" : ""));
+            if (PROFILE != null) PROFILE.merge(symbol, System.nanoTime() - t0, Long::sum);
+            if (rc != 0) throw new IllegalStateException(symbol + ": emulated launch failed with code " + rc + (rc == 3 ? " (barrier deadlock)" : ""));
             launches++;
         } catch (RuntimeException | Error e) {
             throw e;

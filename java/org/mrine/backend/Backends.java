@@ -29,12 +29,18 @@ public final class Backends {
 
     private static Backend createCuda() {
         CudaDevice.Probe probe = CudaDevice.probe();
-        if (!probe.available()) throw new IllegalStateException("backend cuda: " + probe.reason());
+        if (!probe.available()) throw new BackendUnavailableException("backend cuda: " + probe.reason(), null);
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {
-            throw new IllegalStateException("backend cuda: the device " + probe.name() + " is present but the backend did not start: " + e, e);
+            throw new BackendUnavailableException("backend cuda: the device " + probe.name() + " (driver for CUDA " + probe.driverRelease()
+                    + ") is present but the backend did not start: " + message(e), e);
         }
+    }
+
+    /** An exception's message, or its class where it has none. */
+    private static String message(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     private static Backend auto(PrintStream log) {
@@ -46,7 +52,7 @@ public final class Backends {
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {
-            log.println("mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + e + ")");
+            log.println("mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + message(e) + ")");
             return new CpuBackend();
         }
     }

@@ -26,7 +26,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Bad input is the user's to fix: one clear line, no stack trace.
             if (ex instanceof org.mrine.io.FormatException || ex instanceof IllegalArgumentException
-                    || ex instanceof java.io.UncheckedIOException) {
+                    || ex instanceof java.io.UncheckedIOException || ex instanceof org.mrine.backend.BackendUnavailableException) {
                 cmd.getErr().println("mrine: " + ex.getMessage());
                 return 2;
             }

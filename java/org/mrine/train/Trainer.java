@@ -173,11 +173,11 @@ public final class Trainer {
                     norm = pending.aux();
                 } catch (ArithmeticException e) {
                     // a covariance that is no longer positive definite: the parameters have diverged
-                    throw diverged("covariance (" + e.getMessage() + ")", shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                    throw diverged("a covariance that is no longer positive definite (" + e.getMessage() + ")", shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 }
                 double total = terms.get("total_loss");
-                if (!Double.isFinite(total)) throw diverged("loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
-                if (!Double.isFinite(norm)) throw diverged("gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                if (!Double.isFinite(total)) throw diverged("non-finite loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
+                if (!Double.isFinite(norm)) throw diverged("non-finite gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 adam.step(lr);
                 terms.forEach((k, v) -> sums.merge(k, v, Double::sum));
                 sums.merge("grad_norm", norm, Double::sum);
@@ -225,7 +225,7 @@ public final class Trainer {
         String kept = file == null ? "no checkpoint file was requested"
                 : lastSaved >= 0 ? "the last good checkpoint is " + file + " (epoch " + lastSaved + ")"
                 : "no checkpoint was written yet";
-        return new TrainingDivergedException("training stopped: non-finite " + what + " at epoch " + epoch + " of " + epochs
+        return new TrainingDivergedException("training stopped: " + what + " at epoch " + epoch + " of " + epochs
                 + ", batch " + batch + " of " + batches + "; " + kept
                 + ". A lower training.lr_max or training.lr_base usually helps.");
     }

@@ -34,11 +34,13 @@ public final class CudaBackend implements Backend {
      *                           false, the sgemm kernel); -Dmrine.cublas=false turns the default off
      * @param syncEveryLaunch    wait for the device after every launch and name the kernel that failed
      *                           (slow; for finding a fault): MRINE_CUDA_SYNC=1 in the environment
+     * @param profileLaunches    time every launch on its own (a wait before and after it) and keep the
+     *                           times by kernel ({@link #launchProfile}): for finding where a step's time goes
      */
     public record Options(int maxMatrixThreads, int meanThreads, long scratchBudgetBytes, boolean useCublas,
-                          boolean syncEveryLaunch) {
+                          boolean syncEveryLaunch, boolean profileLaunches) {
         public static final Options DEFAULT = new Options(Launch.MATRIX_THREADS, 256, 1L << 30,
-                !"false".equals(System.getProperty("mrine.cublas")), "1".equals(System.getenv("MRINE_CUDA_SYNC")));
+                !"false".equals(System.getProperty("mrine.cublas")), "1".equals(System.getenv("MRINE_CUDA_SYNC")), false);
 
         public Options {
             if (maxMatrixThreads < 32 || maxMatrixThreads > Launch.MATRIX_THREADS || maxMatrixThreads % 32 != 0
@@ -50,12 +52,17 @@ public final class CudaBackend implements Backend {
 
         /** These options with the sgemm kernel for the dense layers. */
         public Options withoutCublas() {
-            return new Options(maxMatrixThreads, meanThreads, scratchBudgetBytes, false, syncEveryLaunch);
+            return new Options(maxMatrixThreads, meanThreads, scratchBudgetBytes, false, syncEveryLaunch, profileLaunches);
         }
 
         /** These options with a wait and an error check after every launch. */
         public Options syncingEveryLaunch() {
-            return new Options(maxMatrixThreads, meanThreads, scratchBudgetBytes, useCublas, true);
+            return new Options(maxMatrixThreads, meanThreads, scratchBudgetBytes, useCublas, true, profileLaunches);
+        }
+
+        /** These options with every launch timed on its own. */
+        public Options profiling() {
+            return new Options(maxMatrixThreads, meanThreads, scratchBudgetBytes, useCublas, syncEveryLaunch, true);
         }
     }
 
@@ -136,6 +143,18 @@ public final class CudaBackend implements Backend {
     @Override
     public Workspace workspace() {
         return workspace;
+    }
+
+    /**
+     * With {@link Options#profileLaunches}: per kernel (and cuBLAS product), the launches and the
+     * nanoseconds each took on its own, since the last {@link #clearLaunchProfile}; empty otherwise.
+     */
+    public java.util.Map<String, long[]> launchProfile() {
+        return java.util.Collections.unmodifiableMap(stream.profile);
+    }
+
+    public void clearLaunchProfile() {
+        stream.profile.clear();
     }
 
     /** Groups of deferred per-trial work launched so far. */

@@ -34,7 +34,9 @@ final class CudaDense {
               float beta, long c, int ldc, long bias, boolean tanh) {
         if (m == 0 || n == 0) return;
         if (cublas != null) {
+            long start = s.options.profileLaunches() ? s.startTiming() : 0;
             cublas.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (s.options.profileLaunches()) s.endTiming("cublasSgemm", start);
             if (s.options.syncEveryLaunch()) s.afterLaunch("cublasSgemm (" + m + "x" + n + "x" + k + ")");
             if (bias != 0 || tanh) {
                 long total = (long) m * n;

@@ -19,7 +19,8 @@ import org.mrine.tensor.Tensor;
  * stream order is call order. With {@code MRINE_CUDA_SYNC=1} in the environment (or
  * {@link CudaBackend.Options#syncEveryLaunch}) every launch is followed by a wait and a look at the
  * error word, so a fault or a kernel's error names the kernel that caused it; otherwise errors
- * surface at the next read of a {@link org.mrine.backend.Sums} or tensor.
+ * surface at the next read of a {@link org.mrine.backend.Sums} or tensor. With profileLaunches
+ * every launch is timed on its own (waits before and after it).
  */
 final class CudaStream {
     static final int ERR_NOT_SPD = 1;
@@ -35,6 +36,8 @@ final class CudaStream {
     /** Device: the kernels' error word (an int; the last writer wins). */
     final long errorWord;
     private final MemorySegment errorHost;
+    /** With profileLaunches: kernel name -> {launches, nanoseconds}. */
+    final java.util.Map<String, long[]> profile = new java.util.TreeMap<>();
     private TrialQueue.Launcher launcher;
     private boolean closed;
 
@@ -119,10 +122,28 @@ final class CudaStream {
     }
 
     void launch(Kernel k, int gx, int gy, int gz, int block, long sharedBytes, KernelArgs args) {
+        long start = options.profileLaunches() ? startTiming() : 0;
         api.launch(k, gx, gy, gz, block, (int) sharedBytes, args);
+        if (options.profileLaunches()) endTiming(k.symbol(), start);
         if (options.syncEveryLaunch()) {
             afterLaunch(k.symbol() + " (grid " + gx + "x" + gy + "x" + gz + ", block " + block + ", " + sharedBytes + " bytes shared)");
         }
+    }
+
+    /** Profiling: waits for the work before a launch, so the time after it is the launch's own. */
+    long startTiming() {
+        api.synchronize();
+        memory.synchronizedNow();
+        return System.nanoTime();
+    }
+
+    /** Profiling: waits for the launch and adds its time to its name's. */
+    void endTiming(String name, long start) {
+        api.synchronize();
+        memory.synchronizedNow();
+        long[] p = profile.computeIfAbsent(name, x -> new long[2]);
+        p[0]++;
+        p[1] += System.nanoTime() - start;
     }
 
     /** With syncEveryLaunch: waits for what was just enqueued and checks the error word, naming it on failure. */

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  */
 final class CudaTargets {
     /** The default block sizes (at n = 64 the covariance kernels run 256 threads a block). */
-    static final CudaBackend.Options EMULATION = new CudaBackend.Options(Launch.MATRIX_THREADS, 256, 1L << 30, false, false);
+    static final CudaBackend.Options EMULATION = new CudaBackend.Options(Launch.MATRIX_THREADS, 256, 1L << 30, false, false, false);
 
     private CudaTargets() {
     }
@@ -92,6 +92,6 @@ final class CudaTargets {
     /** An emulated device whose 4 KiB of shared memory pushes every covariance workspace to global scratch. */
     static CudaBackend emulatedWithoutSharedWorkspaces() {
         assumeEmulation();
-        return new CudaBackend(new EmulatedApi(4096), new CudaBackend.Options(96, 32, 1L << 16, false, false));
+        return new CudaBackend(new EmulatedApi(4096), new CudaBackend.Options(96, 32, 1L << 16, false, false, false));
     }
 }

@@ -162,6 +162,11 @@ public final class CudaBackend implements Backend {
         return stream.queue.launchedGroups();
     }
 
+    /** Times the host has waited for the device so far (every sums read, download and synchronize). */
+    long hostWaits() {
+        return stream.memory.waits();
+    }
+
     /** Tensor transfers so far (host-to-device uploads, device-to-host downloads). */
     long tensorUploads() {
         return stream.memory.uploads();

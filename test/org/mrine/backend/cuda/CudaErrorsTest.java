@@ -75,6 +75,13 @@ class CudaErrorsTest {
         }
     }
 
+    @Test
+    void aNonPositiveDefiniteCovarianceStopsTrainingOnTheDevice(@TempDir Path dir) throws Exception {
+        try (CudaBackend gpu = CudaTargets.device()) {
+            divergesAfterTheFirstCheckpoint(gpu, dir);
+        }
+    }
+
     /** The filter's covariance pass on a negative definite Sigma_0: its first Cholesky factor fails. */
     static void filterWithNegativeSigma0(CudaBackend be, Sums sums) {
         final int X = 4, A = 3, T = 5;
@@ -114,6 +121,22 @@ class CudaErrorsTest {
             System.out.println("MRINE_CUDA_SYNC: " + e.getMessage());
             assertTrue(e.getMessage().contains("not positive definite") && e.getMessage().contains("kernel kalman_cov_forward (grid 1x1x1"),
                     e.getMessage());
+        }
+    }
+
+    @Test
+    void syncingEveryLaunchNamesTheKernelThatFailedOnTheDevice() {
+        CudaTargets.needDevice();
+        try (CudaBackend gpu = new CudaBackend(JCudaApi.open(0), CudaBackend.Options.DEFAULT.syncingEveryLaunch())) {
+            ArithmeticException e = assertThrows(ArithmeticException.class, () -> filterWithNegativeSigma0(gpu, gpu.sums(1)));
+            System.out.println("MRINE_CUDA_SYNC on " + gpu.deviceName() + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains("kernel kalman_cov_forward (grid 1x1x1"), e.getMessage());
+        }
+        try (CudaBackend gpu = CudaTargets.device()) {
+            Sums sums = gpu.sums(1);
+            ArithmeticException e = assertThrows(ArithmeticException.class, () -> filterWithNegativeSigma0(gpu, sums));
+            assertTrue(e.getMessage().contains("when the loss terms were read"), e.getMessage());
+            assertEquals(0.0, sums.read()[0], "the backend goes on after the error");
         }
     }
 

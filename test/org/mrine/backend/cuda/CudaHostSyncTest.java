@@ -22,23 +22,42 @@ class CudaHostSyncTest {
         return 4 * modalities + 1;
     }
 
+    /**
+     * Trains and counts: on the emulation the waits the API layer sees ({@link EmulatedApi#hostSyncs}),
+     * on a device the backend's own count of its waits.
+     */
+    static void countOneWaitPerStep(CudaBackend gpu, EmulatedApi api, CudaTrainingTest.Case c) {
+        Dataset data = CudaTrainingTest.data(c);
+        TrainConfig cfg = CudaTrainingTest.config(c);
+        int[] train = new int[c.trials()];
+        for (int i = 0; i < c.trials(); i++) train[i] = i;
+        Trainer t = new Trainer(Trainer.Run.prepare(cfg, data, train, new int[0], List.of("s", "y"), null), gpu);
+        long syncs = api != null ? api.hostSyncs() : gpu.hostWaits(), own = gpu.hostWaits();
+        long uploads = gpu.tensorUploads(), downloads = gpu.tensorDownloads();
+        t.fit(null, TrainingListener.SILENT);
+        long waits = (api != null ? api.hostSyncs() : gpu.hostWaits()) - syncs;
+        // the backend's own count (what the device test relies on) agrees with the API layer's
+        assertEquals(waits, gpu.hostWaits() - own, "the backend's count of its waits");
+        long steps = c.trainingSteps();
+        System.out.printf("[%s] %d training steps (%d channels): %d waits for the device, %d tensor uploads, %d tensor downloads%n",
+                gpu.deviceName(), steps, c.channels(), waits, gpu.tensorUploads() - uploads, gpu.tensorDownloads() - downloads);
+        assertEquals(steps, waits, "waits for the device: one per training step");
+        assertEquals(0, gpu.tensorDownloads() - downloads, "tensors brought back to the host during training");
+        assertEquals(steps * uploadsPerStep(2), gpu.tensorUploads() - uploads, "tensors sent to the device during training");
+    }
+
     static void countOneWaitPerStep(CudaTrainingTest.Case c) {
         CudaTargets.assumeEmulation();
         EmulatedApi api = new EmulatedApi();
         try (CudaBackend gpu = new CudaBackend(api, CudaTargets.EMULATION)) {
-            Dataset data = CudaTrainingTest.data(c);
-            TrainConfig cfg = CudaTrainingTest.config(c);
-            int[] train = new int[c.trials()];
-            for (int i = 0; i < c.trials(); i++) train[i] = i;
-            Trainer t = new Trainer(Trainer.Run.prepare(cfg, data, train, new int[0], List.of("s", "y"), null), gpu);
-            long syncs = api.hostSyncs(), uploads = gpu.tensorUploads(), downloads = gpu.tensorDownloads();
-            t.fit(null, TrainingListener.SILENT);
-            long steps = c.trainingSteps();
-            System.out.printf("%d training steps (%d channels): %d waits for the device, %d tensor uploads, %d tensor downloads%n", steps,
-                    c.channels(), api.hostSyncs() - syncs, gpu.tensorUploads() - uploads, gpu.tensorDownloads() - downloads);
-            assertEquals(steps, api.hostSyncs() - syncs, "waits for the device: one per training step");
-            assertEquals(0, gpu.tensorDownloads() - downloads, "tensors brought back to the host during training");
-            assertEquals(steps * uploadsPerStep(2), gpu.tensorUploads() - uploads, "tensors sent to the device during training");
+            countOneWaitPerStep(gpu, api, c);
+        }
+    }
+
+    @Test
+    void aTrainingStepOnTheDeviceWaitsForItOnce() {
+        try (CudaBackend gpu = CudaTargets.device()) {
+            countOneWaitPerStep(gpu, null, new CudaTrainingTest.Case(20, 16, 8, 50, 3));
         }
     }
 

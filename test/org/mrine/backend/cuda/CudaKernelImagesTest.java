@@ -80,10 +80,13 @@ class CudaKernelImagesTest {
         assertTrue(total < 4L << 20, "fat binaries take " + total + " bytes: keep them compressed (--compress-mode=size)");
     }
 
+    /** Where the nvcc that built the kernels is installed: every generation from sm_90 on that it can target. */
     @Test
     void everyNewerGenerationTheInstalledNvccTargetsHasACubin() throws Exception {
         String nvcc = CudaPtxFreshnessTest.nvccVersion();
         assumeTrue(nvcc != null, "nvcc is not on the PATH");
+        String built = manifest().values().iterator().next().nvcc();
+        assumeTrue(nvcc.equals(built), "nvcc " + nvcc + " here, the kernels were built with " + built);
         Process p = new ProcessBuilder("nvcc", "--list-gpu-code").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);

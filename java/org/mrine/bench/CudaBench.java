@@ -130,6 +130,7 @@ public final class CudaBench {
             m.put("ms_training_step_min", Arrays.stream(step).min().orElse(0));
             m.put("ms_training_step_max", Arrays.stream(step).max().orElse(0));
             m.put("ms_per_sample_step", median(step) / ((double) size.trials * size.steps));
+            m.put("sample_steps_per_s", size.trials * size.steps / (median(step) / 1e3));
             m.put("repeats", repeats);
             m.put("device_memory_allocated_mb", be.deviceBytes() / 1048576.0);
             m.put("device_memory_in_use_mb", be.deviceBytesInUse() / 1048576.0);

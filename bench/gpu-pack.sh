@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Prepares .devrt/ for a run of bench/gpu-run.sh on the GPU machine (which has no Java, no Maven and
-# no network; the carried tree is limited to 64 MiB): a Java 25 runtime, the built classes and test
-# classes as jars, the runtime libraries, JCuda's driver natives (the 24 MB PTX-compiler library
-# left out), the JUnit console launcher and the shared fixtures.
+# Prepares .devrt/ for bench/gpu-run.sh on the GPU machine (which has no Java, no Maven and no
+# network; the tree it gets, .devrt/ included, is limited to 64 MiB): a Java 25 runtime, the built
+# classes and test classes, the runtime libraries, JCuda's driver natives (the 24 MB PTX-compiler
+# library left out), the JUnit console launcher, the shared fixtures, and the commit they were built
+# from (.devrt/commit.txt; the device machine's copy of the tree has no git history).
 # usage (project root, on the build machine): bench/gpu-pack.sh      then carry [".devrt"]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,7 +14,16 @@ BUILD="${MRINE_BUILD_DIR:-/tmp/build-gpu-pack}"
 DEVRT=.devrt
 SHARED="${MRINE_SHARED:-../shared}"
 
-[ -f "$DEVRT/jre.tgz" ] || "$SHARED/device/pack-runtime.sh" "$DEVRT"
+if [ ! -f "$DEVRT/jre.tgz" ]; then
+    # the runtime ../shared/device/pack-runtime.sh packs (that script writes .git/info/exclude, which a
+    # worktree does not have; .devrt/ is in .gitignore): Java 25 with the Vector API, about 28 MB
+    mkdir -p "$DEVRT"
+    rt=$(mktemp -d)
+    "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector \
+        --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$rt/jre" 2>/dev/null
+    tar czf "$DEVRT/jre.tgz" -C "$rt" jre
+    rm -rf "$rt"
+fi
 mvn -q -B -Dmrine.build.dir="$BUILD" -DskipTests test-compile \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$BUILD/gpu-lib" >&2
 mvn -q -B -Dmrine.build.dir="$BUILD" dependency:copy \
@@ -37,6 +47,13 @@ for j in "$BUILD"/gpu-lib/*.jar; do
     esac
 done
 cp "$SHARED"/fixtures/*.safetensors "$DEVRT/shared/fixtures/"
-du -sh "$DEVRT" >&2
-size=$(du -sm "$DEVRT" | cut -f1)
-if [ "$size" -ge 60 ]; then echo "gpu-pack: $DEVRT is ${size} MiB, too close to the 64 MiB the device run carries" >&2; exit 1; fi
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+echo "$commit" > "$DEVRT/commit.txt"
+
+# what travels: the working tree (tracked and untracked files git does not ignore) and .devrt
+devrt=$(du -sb "$DEVRT" | cut -f1)
+tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+total=$(( (devrt + tree) / 1048576 ))
+echo "gpu-pack: .devrt $((devrt / 1048576)) MiB + working tree $((tree / 1048576)) MiB = $total MiB of the 64 MiB the device run carries; commit $commit" >&2
+if [ "$total" -ge 60 ]; then echo "gpu-pack: $total MiB is too close to the 64 MiB the device run carries" >&2; exit 1; fi

@@ -172,76 +172,66 @@ __device__ void badd_diag(int n, float* P, int ld, const float* d) {
 
 /**
  * In-place Cholesky factor of a symmetric positive definite [n,n] matrix: the lower triangle becomes
- * L with P = L L^T, the strict upper triangle is zeroed. Left-looking, one column per round: warps
- * share the rows, lanes the dot products. tmp holds n floats. On a non-positive pivot the matrix
- * is filled with NaN and *err set. Synchronizes on entry (so callers may have just written P) and
- * before returning.
+ * L with P = L L^T, the strict upper triangle is zeroed. Only the upper triangle of P is read (it
+ * is mirrored into the lower one first), as on the CPU. Right-looking, one column per round: the
+ * pivot's column is scaled, then the trailing lower triangle updated with one multiply-add per
+ * entry (threads share the entries; no warp reductions). Entry by entry this is the CPU's
+ * row-oriented factor of the upper triangle (Blas.cholesky), the same operations in the same order.
+ * On a non-positive pivot the matrix is filled with NaN and *err set. Synchronizes on entry (so
+ * callers may have just written P) and before returning.
  */
 __device__ void bcholesky(int n, float* P, int ld, float* tmp, int* err) {
+    (void)tmp;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     __syncthreads();
+    // warps take rows, lanes columns (no divisions; a warp's stores are consecutive words)
+    for (int i = 1 + warp; i < n; i += warps) {
+        for (int j = lane; j < i; j += 32) P[i * ld + j] = P[j * ld + i];
+    }
+    __syncthreads();
     for (int j = 0; j < n; j++) {
-        // tmp[i] = P[i,j] - sum_{p<j} L[i,p] L[j,p] for rows i >= j
-        for (int i = j + warp; i < n; i += warps) {
-            float s = 0.f;
-            for (int p = lane; p < j; p += 32) s = fmaf(P[i * ld + p], P[j * ld + p], s);
-            s = warp_sum(s);
-            if (lane == 0) tmp[i] = P[i * ld + j] - s;
-        }
-        __syncthreads();
-        float d = tmp[j];
+        const float d = P[j * ld + j];
         if (!(d > 0.f)) {
             if (threadIdx.x == 0) atomicExch(err, MRINE_ERR_NOT_SPD);
+            __syncthreads();
             for (int e = threadIdx.x; e < n * n; e += blockDim.x) P[(e / n) * ld + e % n] = __int_as_float(0x7fc00000);
             __syncthreads();
             return;
         }
-        float ljj = sqrtf(d);
-        float inv = 1.f / ljj;
-        for (int i = j + threadIdx.x; i < n; i += blockDim.x) {
-            P[i * ld + j] = i == j ? ljj : tmp[i] * inv;
-            if (i > j) P[j * ld + i] = 0.f;
+        const float ljj = sqrtf(d);
+        const float inv = 1.f / ljj;
+        for (int i = j + 1 + threadIdx.x; i < n; i += blockDim.x) P[i * ld + j] = inv * P[i * ld + j];
+        __syncthreads();
+        // every thread has read the pivot: it may change now
+        if (threadIdx.x == 0) P[j * ld + j] = ljj;
+        for (int r = j + 1 + warp; r < n; r += warps) {
+            const float lrj = P[r * ld + j];
+            for (int c = j + 1 + lane; c <= r; c += 32) P[r * ld + c] = fmaf(-P[c * ld + j], lrj, P[r * ld + c]);
         }
+        for (int c = j + 1 + threadIdx.x; c < n; c += blockDim.x) P[j * ld + c] = 0.f;
         __syncthreads();
     }
 }
 
 /**
- * Solves (L L^T) X = B in place: L [n,n] from bcholesky, B [n,nrhs]. Row by row (forward, then
- * backward substitution); within a row the right-hand sides are spread over the block and each
- * one's dot product over the solved rows is split over a group of lanes. Synchronizes on entry and
- * before returning.
+ * Solves (L L^T) X = B in place: L [n,n] from bcholesky, B [n,nrhs]. Each right-hand side is one
+ * thread's (no synchronization between rows): forward substitution with L, then back substitution
+ * with L^T, each row's multiply-adds in the order of the CPU's solve (Blas.cholSolve), the result
+ * scaled by the reciprocal pivot. Synchronizes on entry and before returning.
  */
 __device__ void bcholsolve(int n, int nrhs, const float* L, int ldl, float* B, int ldb) {
-    // g lanes per right-hand side (a power of two dividing 32), as many as the block allows
-    int g = 32;
-    while (g > 1 && nrhs * g > (int)blockDim.x) g >>= 1;
-    const int groups = blockDim.x / g, sub = threadIdx.x % g, grp = threadIdx.x / g;
     __syncthreads();
-    for (int i = 0; i < n; i++) {
-        const float inv = 1.f / L[i * ldl + i];
-        for (int c0 = 0; c0 < nrhs; c0 += groups) {
-            int c = c0 + grp;
-            float s = 0.f;
-            if (c < nrhs) {
-                for (int p = sub; p < i; p += g) s = fmaf(L[i * ldl + p], B[p * ldb + c], s);
-            }
-            for (int o = g >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(MRINE_FULL_MASK, s, o);
-            if (c < nrhs && sub == 0) B[i * ldb + c] = (B[i * ldb + c] - s) * inv;
+    for (int c = threadIdx.x; c < nrhs; c += blockDim.x) {
+        for (int i = 0; i < n; i++) {
+            float acc = B[i * ldb + c];
+            for (int p = 0; p < i; p++) acc = fmaf(B[p * ldb + c], -L[i * ldl + p], acc);
+            B[i * ldb + c] = acc * (1.f / L[i * ldl + i]);
         }
-        __syncthreads();
-    }
-    for (int i = n - 1; i >= 0; i--) {
-        const float inv = 1.f / L[i * ldl + i];
-        for (int c0 = 0; c0 < nrhs; c0 += groups) {
-            int c = c0 + grp;
-            float s = 0.f;
-            if (c < nrhs) {
-                for (int p = i + 1 + sub; p < n; p += g) s = fmaf(L[p * ldl + i], B[p * ldb + c], s);
-            }
-            for (int o = g >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(MRINE_FULL_MASK, s, o);
-            if (c < nrhs && sub == 0) B[i * ldb + c] = (B[i * ldb + c] - s) * inv;
+        for (int i = n - 1; i >= 0; i--) {
+            float acc = B[i * ldb + c];
+            for (int p = i + 1; p < n; p++) acc = fmaf(B[p * ldb + c], -L[p * ldl + i], acc);
+            B[i * ldb + c] = acc * (1.f / L[i * ldl + i]);
         }
-        __syncthreads();
     }
+    __syncthreads();
 }

@@ -12,14 +12,15 @@
  * C[M,N] = alpha op(A) op(B) + beta C, then + bias[col] and tanh when asked: op(A) [M,K] (transA: A
  * stored [K,M]), op(B) [K,N] (transB: B stored [N,K]); row-major with leading dimensions.
  * 64x64 tiles, 256 threads, 4x4 outputs per thread. Grid (ceil(N/64), ceil(M/64), splits): with
- * splits > 1, slice z covers K range [z kChunk, (z+1) kChunk) and adds alpha * partial into C
- * atomically (the caller passes beta = 1, no bias, no tanh).
+ * splits > 1, slice z covers K range [z kChunk, (z+1) kChunk) and writes alpha * its partial product
+ * to partials + z M N ([M,N], row-major); reduce_blocks then adds the slices into C in order (the
+ * caller passes beta = 1, no bias, no tanh). No atomics: the bits do not depend on block order.
  */
 extern "C" __global__ void __launch_bounds__(SG_THREADS) sgemm(int transA, int transB, int M, int N, int K, float alpha,
                                                                const float* __restrict__ A, int lda,
                                                                const float* __restrict__ B, int ldb, float beta,
                                                                float* C, int ldc, const float* __restrict__ bias,
-                                                               int tanhAct, int kChunk) {
+                                                               int tanhAct, int kChunk, float* partials) {
     __shared__ float As[SG_BK][SG_BM + 4];
     __shared__ float Bs[SG_BK][SG_BN + 4];
     const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
@@ -74,10 +75,10 @@ extern "C" __global__ void __launch_bounds__(SG_THREADS) sgemm(int transA, int t
         for (int c = 0; c < 4; c++) {
             const int gn = n0 + tx + 16 * c;
             if (gn >= N) continue;
-            float* out = C + (long long)gm * ldc + gn;
             if (split) {
-                atomicAdd(out, alpha * acc[r][c]);
+                partials[((long long)blockIdx.z * M + gm) * N + gn] = alpha * acc[r][c];
             } else {
+                float* out = C + (long long)gm * ldc + gn;
                 float v = alpha * acc[r][c] + (beta == 0.f ? 0.f : beta * *out);
                 if (bias) v += bias[gn];
                 *out = tanhAct ? tanhf(v) : v;
@@ -106,10 +107,11 @@ extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) tanh_backward
 
 /**
  * dB[O] += sum over rows of d[R,O]. Grid (ceil(O/32), splits), block 32 x 8: each column of a block
- * gets 8 row-walkers, reduced in shared memory; with splits > 1 the row range is split and the
- * partial sums added atomically.
+ * gets 8 row-walkers, reduced in shared memory in walker order; with splits > 1 the row range is
+ * split, split y writes its column sums to partials + y O, and reduce_blocks adds them into dB in order.
  */
-extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) column_sum_add(const float* __restrict__ d, long long R, int O, float* dB, long long rowChunk) {
+extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) column_sum_add(const float* __restrict__ d, long long R, int O, float* dB, long long rowChunk,
+                                                                                 float* partials) {
     __shared__ float part[8][33];
     const int lane = threadIdx.x & 31, walker = threadIdx.x >> 5;
     const int col = blockIdx.x * 32 + lane;
@@ -124,7 +126,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) column_sum_ad
         float total = 0.f;
         for (int w = 0; w < 8; w++) total += part[w][lane];
         if (gridDim.y > 1) {
-            atomicAdd(dB + col, total);
+            partials[(long long)blockIdx.y * O + col] = total;
         } else {
             dB[col] += total;
         }

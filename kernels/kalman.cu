@@ -108,15 +108,15 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
 /**
  * Backward of kalman_cov_forward (the short adjoint form of CpuKalman.covarianceBackward). tracks[8*b ..]:
  * prior, filt, gain, cholS, trackMask, dGain, dFilt, dNextPrior (the last two only read when
- * stored != 0: smoothing tracks). Gradients accumulate into gA [X,X], gC [A,X], gQ [X], gR [A]
- * (atomically: blocks share them) through per-block accumulators at acc + blockIdx.x * (X X + A X).
+ * stored != 0: smoothing tracks). Each block leaves its track's gradient contributions in its own
+ * accumulator at acc + blockIdx.x * (X X + A X + X + A): dA [X,X], dC [A,X], dQ_log [X], dR_log [A];
+ * reduce_blocks adds them into the gradients track by track (no atomics).
  * Workspace floats: 5 X ldX + 2 A ldX + 2 max(X,A) ldX + X ldA + 2 A ldA + 2 X + 2 A.
  */
 extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov_backward(const unsigned long long* __restrict__ tracks, int T, int X, int A, int stored,
                                                const float* __restrict__ Am, const float* __restrict__ Cm,
                                                const float* __restrict__ qLog, const float* __restrict__ rLog,
-                                               float* gA, float* gC, float* gQ, float* gR, float* acc,
-                                               float* scratch, long long wsFloats, int useShared, int* err) {
+                                               float* acc, float* scratch, long long wsFloats, int useShared, int* err) {
     MRINE_DYNAMIC_SMEM(float, smem);
     const unsigned long long* d = tracks + 8 * (size_t)blockIdx.x;
     const float* prior = (const float*)d[0];
@@ -146,8 +146,10 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
     float* dq = rd + A;             // [X] dQ_log accumulator
     float* dr = dq + X;             // [A] diag(dS) accumulator
     if (!mrine_fits(ws, dr + A, wsFloats, err)) return;
-    float* dAacc = acc + (long long)blockIdx.x * ((long long)X * X + (long long)A * X);   // [X,X] (ld X)
-    float* dCacc = dAacc + (long long)X * X;                                             // [A,X] (ld X)
+    float* dAacc = acc + (long long)blockIdx.x * ((long long)X * X + (long long)A * X + X + A);   // [X,X] (ld X)
+    float* dCacc = dAacc + (long long)X * X;                                                     // [A,X] (ld X)
+    float* dQacc = dCacc + (long long)A * X;                                                     // [X]
+    float* dRacc = dQacc + X;                                                                    // [A]
     const long long xx = (long long)X * X, xa = (long long)X * A, aa = (long long)A * A;
     bcopy(X, X, Am, X, sA, ldX);
     bcopy(A, X, Cm, X, sC, ldX);
@@ -219,10 +221,8 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
             __syncthreads();
         }
     }
-    for (int e = threadIdx.x; e < X * X; e += blockDim.x) atomicAdd(gA + e, dAacc[e]);
-    for (int e = threadIdx.x; e < A * X; e += blockDim.x) atomicAdd(gC + e, dCacc[e]);
-    for (int i = threadIdx.x; i < X; i += blockDim.x) atomicAdd(gQ + i, dq[i]);
-    for (int j = threadIdx.x; j < A; j += blockDim.x) atomicAdd(gR + j, dr[j] * rd[j]);
+    for (int i = threadIdx.x; i < X; i += blockDim.x) dQacc[i] = dq[i];
+    for (int j = threadIdx.x; j < A; j += blockDim.x) dRacc[j] = dr[j] * rd[j];
 }
 
 /**

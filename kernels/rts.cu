@@ -142,12 +142,13 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_ba
  * The parallel part of the covariance backward, grid (gx, count): block (x, b) takes steps
  * t = x, x + gx, ... < T-1 with G = dSmooth[t] (complete after rts_cov_backward_chain):
  *   dFilt[t] += G;  dJ[t] += (G + G^T) J D  (D = P_smooth_{t+1} - P_pred_{t+1});
- *   Z^T = P_pred_{t+1}^-1 dJ[t]^T;  dFilt[t] += Z A;  gA += Z^T P_filt_t;  dNextPrior[t] -= J^T Z
- * tracks[9*b ..]: prior, filt, smooth, J, cholNext, dSmooth, dJ, dFilt, dNextPrior.
- * Workspace floats: 8 X ldX.
+ *   Z^T = P_pred_{t+1}^-1 dJ[t]^T;  dFilt[t] += Z A;  dA += Z^T P_filt_t;  dNextPrior[t] -= J^T Z
+ * tracks[9*b ..]: prior, filt, smooth, J, cholNext, dSmooth, dJ, dFilt, dNextPrior. Block (x, b)
+ * sums its steps' dA in its own accumulator at acc + (b gx + x) X X, in step order; reduce_blocks
+ * adds the accumulators into the gradient (no atomics). Workspace floats: 8 X ldX.
  */
 extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_backward(const unsigned long long* __restrict__ tracks, int T, int X,
-                                            const float* __restrict__ Am, float* gA, float* scratch, long long wsFloats,
+                                            const float* __restrict__ Am, float* acc, float* scratch, long long wsFloats,
                                             int useShared, int* err) {
     MRINE_DYNAMIC_SMEM(float, smem);
     const unsigned long long* d = tracks + 9 * (size_t)blockIdx.y;
@@ -172,7 +173,9 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_ba
     float* W0 = Fd + X * ldX;   // [X,X]
     float* W2 = W0 + X * ldX;   // [X,X]
     if (!mrine_fits(ws, W2 + X * ldX, wsFloats, err)) return;
+    float* dA = acc + ((long long)blockIdx.y * gridDim.x + blockIdx.x) * xx;   // [X,X] (ld X)
     bcopy(X, X, Am, X, sA, ldX);
+    bzero(X, X, dA, X);
     for (int t = blockIdx.x; t < T - 1; t += gridDim.x) {
         const long long off = t * xx, next = (t + 1) * xx;
         for (int e = threadIdx.x; e < X * X; e += blockDim.x) {
@@ -206,7 +209,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) rts_cov_ba
         for (int e = threadIdx.x; e < X * X; e += blockDim.x) {
             int i = e / X, j = e - i * X;
             dFilt[off + e] = Fd[i * ldX + j];
-            atomicAdd(gA + e, W0[i * ldX + j]);
+            dA[e] += W0[i * ldX + j];
         }
         __syncthreads();
     }

@@ -1,10 +1,11 @@
 // CUDA emulation for testing the kernels on a machine without a GPU (never used by the real build).
 //
 // The kernels in kernels/*.cu compile unchanged with g++ when this header is included first
-// (g++ -x c++ -include cuda_emu.h). Each thread of a block runs as a fiber (ucontext) in one OS
-// thread; __syncthreads() and the warp primitives park the fiber until every live thread of the
-// block (or warp) has arrived, as on the device. Blocks run one after another, so atomics are
-// plain read-modify-writes and shared memory is one static array reused by every block.
+// (g++ -x c++ -include cuda_emu.h). Each thread of a block runs as a fiber in an OS thread;
+// __syncthreads() and the warp primitives park the fiber until every live thread of the block (or
+// warp) has arrived, as on the device. The blocks of a launch are shared out among a few OS threads
+// (emu_runtime.inc), so blocks run at the same time as on a device: the block indices, shared
+// memory (static and dynamic) and the scheduler are per OS thread, and atomics are real atomics.
 // Semantics covered: 1-D blocks, dynamic and static shared memory, __syncthreads, __syncwarp,
 // __shfl_xor_sync / __shfl_down_sync / __shfl_sync on full warps, atomicAdd (float, double), atomicExch (int).
 #pragma once
@@ -18,14 +19,18 @@ struct dim3 {
     unsigned x = 1, y = 1, z = 1;
 };
 
-extern dim3 threadIdx, blockIdx, blockDim, gridDim;
+// per OS thread (built with -mtls-dialect=gnu2 on x86-64: an access costs a call to a TLS descriptor,
+// not to __tls_get_addr; initial-exec would be one load, but the static shared arrays are also per
+// OS thread, and together too large for the static TLS block of a dlopen'ed library)
+#define MRINE_EMU_TLS thread_local
+extern MRINE_EMU_TLS dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__ static
+#define __shared__ static thread_local
 #define __restrict__ __restrict
 
 void __syncthreads();
@@ -56,21 +61,33 @@ inline V __shfl_sync(unsigned, V v, int srcLane) {
 }
 
 inline float atomicAdd(float* p, float v) {
-    float old = *p;
-    *p = old + v;
-    return old;
+    int* q = reinterpret_cast<int*>(p);
+    int expected = __atomic_load_n(q, __ATOMIC_RELAXED);
+    for (;;) {
+        float old;
+        std::memcpy(&old, &expected, 4);
+        float sum = old + v;
+        int desired;
+        std::memcpy(&desired, &sum, 4);
+        if (__atomic_compare_exchange_n(q, &expected, desired, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return old;
+    }
 }
 
 inline double atomicAdd(double* p, double v) {
-    double old = *p;
-    *p = old + v;
-    return old;
+    long long* q = reinterpret_cast<long long*>(p);
+    long long expected = __atomic_load_n(q, __ATOMIC_RELAXED);
+    for (;;) {
+        double old;
+        std::memcpy(&old, &expected, 8);
+        double sum = old + v;
+        long long desired;
+        std::memcpy(&desired, &sum, 8);
+        if (__atomic_compare_exchange_n(q, &expected, desired, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return old;
+    }
 }
 
 inline int atomicExch(int* p, int v) {
-    int old = *p;
-    *p = v;
-    return old;
+    return __atomic_exchange_n(p, v, __ATOMIC_RELAXED);
 }
 
 template <class V>

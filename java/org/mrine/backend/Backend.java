@@ -155,6 +155,91 @@ public interface Backend extends AutoCloseable {
     double latentSmoothness(Tensor smoothMean, CovarianceTrack track, int dims, float scale,
                             Tensor dSmoothMean);
 
+    // ---------------------------------------------------------------- loss terms into Sums
+    //
+    // The same terms as above, added into a slot of a Sums that the backend keeps (a GPU: on the
+    // device) instead of returned, so that a training step reads all of them at once. The defaults
+    // call the ops above and add their results on the host, in the order of the loops below; a
+    // device backend overrides them.
+
+    /** New zeroed sums of this backend ({@code slots} slots). */
+    default Sums sums(int slots) {
+        return new Sums(slots);
+    }
+
+    /** {@link #poissonLogLikelihood} added into sums[slot]. */
+    default void poissonLogLikelihood(Tensor logRate, Tensor counts, Tensor mask, int shift, float scale, Tensor dLogRate,
+                                      Sums sums, int slot) {
+        sums.add(slot, poissonLogLikelihood(logRate, counts, mask, shift, scale, dLogRate));
+    }
+
+    /** {@link #gaussianLogLikelihood} added into sums[slot]. */
+    default void gaussianLogLikelihood(Tensor mean, Tensor data, Tensor mask, int shift, float variance, float scale,
+                                       Tensor dMean, Sums sums, int slot) {
+        sums.add(slot, gaussianLogLikelihood(mean, data, mask, shift, variance, scale, dMean));
+    }
+
+    /**
+     * {@link #poissonSmoothness} of every trial of a batch: logRate and dLogRate [B,T,N], mask [B,T];
+     * trial b (those with divisor[b] > 0, in trial order) adds its sum / divisor[b] into sums[slot]
+     * and scale[b] times its gradient into dLogRate.
+     */
+    default void poissonSmoothness(Tensor logRate, Tensor mask, float[] scale, double[] divisor, Tensor dLogRate,
+                                   Sums sums, int slot) {
+        for (int b = 0; b < divisor.length; b++) {
+            if (divisor[b] <= 0) continue;
+            double trial = poissonSmoothness(Trials.of(logRate, b), Trials.row(mask, b), scale[b], Trials.of(dLogRate, b));
+            sums.add(slot, trial / divisor[b]);
+        }
+    }
+
+    /** {@link #gaussianSmoothness} of every trial of a batch, as {@link #poissonSmoothness(Tensor, Tensor, float[], double[], Tensor, Sums, int)}. */
+    default void gaussianSmoothness(Tensor mean, Tensor mask, float variance, float[] scale, double[] divisor, Tensor dMean,
+                                    Sums sums, int slot) {
+        for (int b = 0; b < divisor.length; b++) {
+            if (divisor[b] <= 0) continue;
+            double trial = gaussianSmoothness(Trials.of(mean, b), Trials.row(mask, b), variance, scale[b], Trials.of(dMean, b));
+            sums.add(slot, trial / divisor[b]);
+        }
+    }
+
+    /**
+     * {@link #latentSmoothness} of every trial of a batch: smoothMean and dSmoothMean [B,T,X], trial b
+     * on track trackOf[b]; the trials' sums go into sums[slot] in trial order.
+     */
+    default void latentSmoothness(Tensor smoothMean, CovarianceTrack[] trackOf, int dims, float scale, Tensor dSmoothMean,
+                                  Sums sums, int slot) {
+        for (int b = 0; b < trackOf.length; b++) {
+            sums.add(slot, latentSmoothness(Trials.of(smoothMean, b), trackOf[b], dims, scale, Trials.of(dSmoothMean, b)));
+        }
+    }
+
+    /**
+     * The L2 penalty on weights (the sum of their Frobenius norms) and its gradient: for each i in
+     * order, sums[slot] += |w_i| and, where |w_i| > 0, grads[i] += (float) (scale / |w_i|) w_i.
+     */
+    default void l2Penalty(Tensor[] weights, Tensor[] grads, double scale, Sums sums, int slot) {
+        for (int i = 0; i < weights.length; i++) {
+            double norm = Math.sqrt(sumSquares(weights[i]));
+            sums.add(slot, norm);
+            if (norm > 0) axpy((float) (scale / norm), weights[i], grads[i]);
+        }
+    }
+
+    /**
+     * Global gradient-norm clip as torch.nn.utils.clip_grad_norm_: with norm = |grads|, grads *=
+     * (float) (maxNorm / (norm + 1e-6)) when maxNorm > 0 and that factor is below 1; sums[slot] +=
+     * norm (before clipping).
+     */
+    default void clipGradNorm(Tensor grads, double maxNorm, Sums sums, int slot) {
+        double norm = Math.sqrt(sumSquares(grads));
+        if (maxNorm > 0) {
+            double coef = maxNorm / (norm + 1e-6);
+            if (coef < 1) scale(grads, (float) coef);
+        }
+        sums.add(slot, norm);
+    }
+
     // ---------------------------------------------------------------- small tensor ops
 
     /** out = where(mask > 0, in, 0) per row: in[R,N], mask[R]. Missing samples must never reach a network. */

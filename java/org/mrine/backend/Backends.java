@@ -29,14 +29,20 @@ public final class Backends {
 
     private static Backend createCuda() {
         CudaDevice.Probe probe = CudaDevice.probe();
-        // asking for a GPU where there is none is the user's to fix: a bad-input error, not a crash
-        if (!probe.available()) throw new IllegalArgumentException("backend cuda: " + probe.reason() + "; use --backend cpu or auto "
-                + "(training.backend in a config)");
+        // asking for a GPU where there is none is the user's to fix: one line, exit 2
+        if (!probe.available()) throw new BackendUnavailableException("backend cuda: " + probe.reason() + "; use --backend cpu or auto "
+                + "(training.backend in a config)", null);
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {
-            throw new IllegalStateException("backend cuda: the device " + probe.name() + " is present but the backend did not start: " + e, e);
+            throw new BackendUnavailableException("backend cuda: the device " + probe.name() + " (driver for CUDA " + probe.driverRelease()
+                    + ") is present but the backend did not start: " + message(e), e);
         }
+    }
+
+    /** An exception's message, or its class where it has none. */
+    private static String message(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     private static Backend auto(PrintStream log) {
@@ -48,7 +54,7 @@ public final class Backends {
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {
-            log.println("mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + e + ")");
+            log.println("mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + message(e) + ")");
             return new CpuBackend();
         }
     }

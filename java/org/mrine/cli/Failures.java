@@ -35,7 +35,8 @@ final class Failures {
         if (ex instanceof TrainingDivergedException) {
             status = DIVERGED;
             line = ex.getMessage();
-        } else if (ex instanceof FormatException || ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException) {
+        } else if (ex instanceof FormatException || ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException
+                || ex instanceof org.mrine.backend.BackendUnavailableException) {  // asking for a GPU where there is none
             status = BAD_INPUT;
             line = ex.getMessage();
         } else if (ex instanceof IOException io) {

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.Sums;
 import org.mrine.tensor.HostTensor;
 import org.mrine.tensor.Tensor;
 import org.mrine.tensor.Workspace;
@@ -152,6 +153,8 @@ public final class MrineModel {
         final Tensor[] ahead, dAhead;          // X_j = A^j x_filt, j = 1..K  [R,X]
         final Tensor[] decIn, dDecIn;          // per horizon: C x_smooth (k = 0) or C A^k x_filt  [R,A]
         final Mlp.Activations[][] dec;         // [modality][horizon]
+        final Tensor[] l2Tensors, l2GradTensors; // the weights the L2 term covers, and their gradients
+        Sums sums;                             // the loss terms of the last pass, on the backend
 
         State(int B, int T) {
             this.B = B;
@@ -212,6 +215,12 @@ public final class MrineModel {
                 decIn[h] = config.stepsAhead()[h] == 0 ? aSmooth : ws.zeros(R, A);
                 dDecIn[h] = ws.zeros(R, A);
                 for (int i = 0; i < M; i++) dec[i][h] = decoders[i].activations(ws, R);
+            }
+            l2Tensors = new Tensor[l2Weights.size()];
+            l2GradTensors = new Tensor[l2Tensors.length];
+            for (int w = 0; w < l2Tensors.length; w++) {
+                l2Tensors[w] = params.get(l2Weights.get(w));
+                l2GradTensors[w] = grads.get(l2Weights.get(w));
             }
         }
     }
@@ -348,14 +357,23 @@ public final class MrineModel {
 
     /** {@link #lossAndGradient(Batch)} with training noise (null for none). */
     public Map<String, Double> lossAndGradient(Batch batch, TrainingNoise noise) {
+        return startLossAndGradient(batch, noise).terms();
+    }
+
+    /**
+     * {@link #lossAndGradient(Batch, TrainingNoise)} without waiting for the terms: every sum is
+     * left on the backend ({@link PendingLoss#sums}) until {@link PendingLoss#terms} reads them in
+     * one transfer. Work the caller enqueues before that (the gradient clip into
+     * {@link PendingLoss#auxSlot}) shares the transfer.
+     */
+    public PendingLoss startLossAndGradient(Batch batch, TrainingNoise noise) {
         forward(batch, noise);
         State s = state;
         grads.zero();
         zeroActivationGrads(s);
-        Map<String, Double> terms = new LinkedHashMap<>();
-        decodeAndScore(batch, s, terms);
+        PendingLoss pending = decodeAndScore(batch, s);
         backward(s);
-        return terms;
+        return pending;
     }
 
     /** The loss terms without noise and without the backward pass (validation). */
@@ -363,9 +381,7 @@ public final class MrineModel {
         forward(batch, null);
         State s = state;
         zeroActivationGrads(s);
-        Map<String, Double> terms = new LinkedHashMap<>();
-        decodeAndScore(batch, s, terms);
-        return terms;
+        return decodeAndScore(batch, s).terms();
     }
 
     private void zeroActivationGrads(State s) {
@@ -384,8 +400,114 @@ public final class MrineModel {
         }
     }
 
-    /** Decoders at every horizon, log-likelihoods, smoothness and L2 terms; seeds output gradients. */
-    private void decodeAndScore(Batch batch, State s, Map<String, Double> terms) {
+    /**
+     * The loss terms of one pass while the backend sums them. Slots of {@link #sums}: the log-likelihood
+     * sum of each (modality, horizon), then the L2 norms, each modality's smoothness, the latent
+     * smoothness, and one spare slot ({@link #auxSlot}) for the caller. The divisions by the counts of
+     * available entries (known on the host from the masks) and the weighting happen in
+     * {@link #terms}, in the order the terms were always combined in.
+     */
+    public final class PendingLoss {
+        private final Sums sums;
+        private final int modalities, horizons;
+        private final double[] llDenominator;     // [modality * horizons + h], 0: no available entry
+        private final int[] smoothValid;          // per modality: trials with two or more samples
+        private final double latentCount;
+        private Map<String, Double> terms;
+        private double aux;
+
+        private PendingLoss(Sums sums, int modalities, int horizons, double[] llDenominator, int[] smoothValid,
+                            double latentCount) {
+            this.sums = sums;
+            this.modalities = modalities;
+            this.horizons = horizons;
+            this.llDenominator = llDenominator;
+            this.smoothValid = smoothValid;
+            this.latentCount = latentCount;
+        }
+
+        /** Where the backend adds the terms until {@link #terms} reads them. */
+        public Sums sums() {
+            return sums;
+        }
+
+        /** A slot no term uses: the trainer adds the gradient norm into it. */
+        public int auxSlot() {
+            return sums.size() - 1;
+        }
+
+        private int llSlot(int i, int h) {
+            return i * horizons + h;
+        }
+
+        private int l2Slot() {
+            return modalities * horizons;
+        }
+
+        private int smoothSlot(int i) {
+            return l2Slot() + 1 + i;
+        }
+
+        private int latentSlot() {
+            return l2Slot() + 1 + modalities;
+        }
+
+        /** Reads the sums (once: on a GPU the step's one wait) and returns the terms under the reference's names. */
+        public Map<String, Double> terms() {
+            if (terms == null) finish(sums.read());
+            return terms;
+        }
+
+        /** What the caller added into {@link #auxSlot} (reads the sums if {@link #terms} has not yet). */
+        public double aux() {
+            terms();
+            return aux;
+        }
+
+        private void finish(double[] v) {
+            aux = v[auxSlot()];
+            int[] steps = config.stepsAhead();
+            Map<String, Double> t = new LinkedHashMap<>();
+            double modelLoss = 0;
+            // order as in the reference: smoothing terms first, then each horizon
+            double[] ll = new double[modalities * horizons];
+            for (int i = 0; i < modalities; i++) {
+                ModalitySpec m = mods.get(i);
+                for (int h = 0; h < horizons; h++) {
+                    double denom = llDenominator[llSlot(i, h)];
+                    ll[llSlot(i, h)] = denom > 0 ? v[llSlot(i, h)] / denom : 0;
+                    modelLoss -= m.llWeight() * ll[llSlot(i, h)];
+                }
+            }
+            for (int h = 0; h < horizons; h++) {
+                for (int i = 0; i < modalities; i++) {
+                    String name = mods.get(i).name();
+                    t.put(steps[h] == 0 ? "log_ll_smoothing_" + name : "log_ll_pred_" + steps[h] + "_" + name, ll[llSlot(i, h)]);
+                }
+            }
+            t.put("model_loss", modelLoss);
+            double l2 = v[l2Slot()] * config.scaleL2();
+            t.put("l2_reg", l2);
+            double total = modelLoss + l2;
+            for (int i = 0; i < modalities; i++) {
+                ModalitySpec m = mods.get(i);
+                double sm = smoothValid[i] == 0 ? 0 : v[smoothSlot(i)] / smoothValid[i];
+                t.put("sm_reg_loss_" + m.name(), sm);
+                total += m.smoothWeight() * sm;
+            }
+            double smx = latentCount > 0 ? v[latentSlot()] / latentCount : 0;
+            t.put("sm_reg_loss_x", smx);
+            total += config.smoothLatentWeight() * smx;
+            t.put("total_loss", total);
+            terms = t;
+        }
+    }
+
+    /**
+     * Decoders at every horizon; log-likelihoods, smoothness and L2 terms added into the backend's
+     * sums (read later, in {@link PendingLoss#terms}); seeds the output gradients.
+     */
+    private PendingLoss decodeAndScore(Batch batch, State s) {
         final int M = mods.size(), T = s.T, B = s.B;
         // k-step-ahead latents X_j = A X_{j-1} (rows), decoder inputs C X_k
         for (int j = 1; j < s.ahead.length; j++) {
@@ -395,70 +517,47 @@ public final class MrineModel {
         for (int h = 0; h < horizons.length; h++) {
             if (horizons[h] > 0) be.denseForward(s.ahead[horizons[h]], backbone.params.c(), null, false, s.decIn[h]);
         }
-        double modelLoss = 0;
+        final int H = horizons.length;
+        if (s.sums == null) s.sums = be.sums(M * H + M + 3);
+        s.sums.clear();
+        double[] llDenominator = new double[M * H];
         for (int i = 0; i < M; i++) {
             ModalitySpec m = mods.get(i);
             float[] hostMask = s.fitMaskHost[i];
-            for (int h = 0; h < horizons.length; h++) {
+            for (int h = 0; h < H; h++) {
                 int k = horizons[h];
                 Tensor out = decoders[i].forward(be, s.decIn[h], s.dec[i][h]);
                 double available = 0;
                 for (int b = 0; b < B; b++) for (int t = k; t < T; t++) available += hostMask[b * T + t];
                 double denom = available * m.channels();
-                double ll = 0;
+                llDenominator[i * H + h] = denom;
                 if (denom > 0) {
                     float scale = (float) (-m.llWeight() / denom);
                     Tensor o = out.view(B, T, m.channels()), dO = s.dec[i][h].outputGrad().view(B, T, m.channels());
-                    double sum = m.likelihood() == Likelihood.POISSON
-                            ? be.poissonLogLikelihood(o, s.data[i], s.fitMask[i], k, scale, dO)
-                            : be.gaussianLogLikelihood(o, s.data[i], s.fitMask[i], k, m.variance(), scale, dO);
-                    ll = sum / denom;
+                    if (m.likelihood() == Likelihood.POISSON) {
+                        be.poissonLogLikelihood(o, s.data[i], s.fitMask[i], k, scale, dO, s.sums, i * H + h);
+                    } else {
+                        be.gaussianLogLikelihood(o, s.data[i], s.fitMask[i], k, m.variance(), scale, dO, s.sums, i * H + h);
+                    }
                 }
-                terms.put(k == 0 ? "log_ll_smoothing_" + m.name() : "log_ll_pred_" + k + "_" + m.name(), ll);
-                modelLoss -= m.llWeight() * ll;
             }
         }
-        // order as in the reference: smoothing terms first, then each horizon
-        Map<String, Double> ordered = new LinkedHashMap<>();
-        for (int h = 0; h < horizons.length; h++) {
-            for (ModalitySpec m : mods) {
-                String key = horizons[h] == 0 ? "log_ll_smoothing_" + m.name() : "log_ll_pred_" + horizons[h] + "_" + m.name();
-                ordered.put(key, terms.get(key));
-            }
-        }
-        terms.clear();
-        terms.putAll(ordered);
-        terms.put("model_loss", modelLoss);
-
-        double l2 = 0;
-        for (String w : l2Weights) {
-            Tensor wt = params.get(w);
-            double norm = Math.sqrt(be.sumSquares(wt));
-            l2 += norm;
-            if (norm > 0) be.axpy((float) (config.scaleL2() / norm), wt, grads.get(w));
-        }
-        l2 *= config.scaleL2();
-        terms.put("l2_reg", l2);
-
-        double total = modelLoss + l2;
+        be.l2Penalty(s.l2Tensors, s.l2GradTensors, config.scaleL2(), s.sums, M * H);
         int smoothHorizon = indexOf(horizons, 0);
+        int[] smoothValid = new int[M];
         for (int i = 0; i < M; i++) {
-            ModalitySpec m = mods.get(i);
-            double sm = smoothHorizon < 0 ? 0 : modalitySmoothness(batch, s, i, smoothHorizon);
-            terms.put("sm_reg_loss_" + m.name(), sm);
-            total += m.smoothWeight() * sm;
+            if (smoothHorizon >= 0) smoothValid[i] = modalitySmoothness(batch, s, i, smoothHorizon, M * H + 1 + i);
         }
-        double smx = latentSmoothness(s);
-        terms.put("sm_reg_loss_x", smx);
-        total += config.smoothLatentWeight() * smx;
-        terms.put("total_loss", total);
+        double latentCount = latentSmoothness(s, M * H + 1 + M);
+        return new PendingLoss(s.sums, M, H, llDenominator, smoothValid, latentCount);
     }
 
     /**
      * Per trial: the mean over (consecutive available pair x channel) KL terms; then the mean over
-     * trials with at least two available samples. Trials may differ in their missing samples.
+     * trials with at least two available samples. Trials may differ in their missing samples. Adds
+     * the sum of the trial means into the slot; returns the number of trials it is to be divided by.
      */
-    private double modalitySmoothness(Batch batch, State s, int i, int smoothHorizon) {
+    private int modalitySmoothness(Batch batch, State s, int i, int smoothHorizon, int slot) {
         ModalitySpec m = mods.get(i);
         float[] hostMask = batch.masks().get(i);
         final int B = s.B, T = s.T, N = m.channels();
@@ -471,34 +570,30 @@ public final class MrineModel {
             if (pairs[b] > 0) valid++;
         }
         if (valid == 0) return 0;
-        Tensor out = s.dec[i][smoothHorizon].output(), dOut = s.dec[i][smoothHorizon].outputGrad();
-        double sum = 0;
+        float[] scale = new float[B];
+        double[] count = new double[B];
         for (int b = 0; b < B; b++) {
             if (pairs[b] == 0) continue;
-            double count = (double) pairs[b] * N;
-            float scale = (float) (m.smoothWeight() / (valid * count));
-            Tensor o = out.slice(b * T, T), dO = dOut.slice(b * T, T);
-            Tensor mk = s.mask[i].slice(b, 1).view(T);
-            double trialSum = m.likelihood() == Likelihood.POISSON
-                    ? be.poissonSmoothness(o, mk, scale, dO)
-                    : be.gaussianSmoothness(o, mk, m.variance(), scale, dO);
-            sum += trialSum / count;
+            count[b] = (double) pairs[b] * N;
+            scale[b] = (float) (m.smoothWeight() / (valid * count[b]));
         }
-        return sum / valid;
+        Tensor out = s.dec[i][smoothHorizon].output().view(B, T, N), dOut = s.dec[i][smoothHorizon].outputGrad().view(B, T, N);
+        if (m.likelihood() == Likelihood.POISSON) {
+            be.poissonSmoothness(out, s.mask[i], scale, count, dOut, s.sums, slot);
+        } else {
+            be.gaussianSmoothness(out, s.mask[i], m.variance(), scale, count, dOut, s.sums, slot);
+        }
+        return valid;
     }
 
-    private double latentSmoothness(State s) {
+    /** Adds the latent smoothness of every trial into the slot; returns the count it is to be divided by (0: none). */
+    private double latentSmoothness(State s, int slot) {
         final int dims = config.latentDim() / 2;
         if (dims == 0 || s.T < 2) return 0;
         double count = (double) s.B * (s.T - 1) * dims;
         float scale = (float) (config.smoothLatentWeight() / count);
-        double sum = 0;
-        for (int b = 0; b < s.B; b++) {
-            Tensor xs = s.bb.smoothMean.slice(b, 1).view(s.T, config.latentDim());
-            Tensor dxs = s.bb.dSmoothMean.slice(b, 1).view(s.T, config.latentDim());
-            sum += be.latentSmoothness(xs, s.bb.track(b), dims, scale, dxs);
-        }
-        return sum / count;
+        be.latentSmoothness(s.bb.smoothMean, s.bb.trackOfTrial, dims, scale, s.bb.dSmoothMean, s.sums, slot);
+        return count;
     }
 
     // ------------------------------------------------------------------ backward

@@ -148,6 +148,10 @@ public final class Tensor {
         return new Tensor(data, newShape);
     }
 
+    /**
+     * Copies host values in. On a device this is the explicit host-to-device copy (a batch's data
+     * going up): the upload is enqueued at once, in program order, not when a kernel first reads.
+     */
     public void copyFrom(float[] src) {
         if (src.length != size) throw new IllegalArgumentException("copy of " + src.length + " values into " + Arrays.toString(shape));
         MemorySegment d = data;
@@ -157,6 +161,7 @@ public final class Tensor {
             d = data;
         }
         MemorySegment.copy(src, 0, d, F32, 0, src.length);
+        if (mirror != null) mirror.deviceRead();
     }
 
     public void copyFrom(Tensor src) {

@@ -1,6 +1,7 @@
 package org.mrine.train;
 
 import org.mrine.backend.Backend;
+import org.mrine.backend.Sums;
 import org.mrine.model.Parameters;
 
 /**
@@ -45,16 +46,14 @@ public final class Adam {
 
     /**
      * Global gradient-norm clip as torch.nn.utils.clip_grad_norm_: grads *= max / (norm + 1e-6) when
-     * that factor is below 1.
+     * that factor is below 1 ({@link Backend#clipGradNorm}; the trainer enqueues that op itself, so
+     * that the norm comes back with the step's loss terms).
      *
      * @return the norm before clipping
      */
     public static double clip(Backend be, Parameters grads, double maxNorm) {
-        double norm = Math.sqrt(be.sumSquares(grads.flat()));
-        if (maxNorm > 0) {
-            double coef = maxNorm / (norm + 1e-6);
-            if (coef < 1) be.scale(grads.flat(), (float) coef);
-        }
-        return norm;
+        Sums norm = be.sums(1);
+        be.clipGradNorm(grads.flat(), maxNorm, norm, 0);
+        return norm.read()[0];
     }
 }

@@ -209,14 +209,19 @@ public final class Trainer {
             for (int b = 0; b < batches; b++) {
                 int[] idx = java.util.Arrays.copyOfRange(order, b * batchSize, (b + 1) * batchSize);
                 Map<String, Double> terms;
+                double norm;
                 try {
-                    terms = model.lossAndGradient(run.data().batch(idx, mods), noise);
-                } catch (ArithmeticException e) { // a Cholesky factorization failed: the covariances are no longer positive definite
+                    // everything up to the clip is enqueued; terms() is the step's one wait for a GPU
+                    MrineModel.PendingLoss pending = model.startLossAndGradient(run.data().batch(idx, mods), noise);
+                    be.clipGradNorm(model.grads.flat(), cfg.gradClip(), pending.sums(), pending.auxSlot());
+                    terms = pending.terms();
+                    norm = pending.aux();
+                } catch (ArithmeticException e) {
+                    // a covariance that is no longer positive definite: the parameters have diverged
                     throw diverged(numerical(e), shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 }
                 double total = terms.get("total_loss");
                 if (!Double.isFinite(total)) throw diverged("non-finite loss " + total, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
-                double norm = Adam.clip(be, model.grads, cfg.gradClip());
                 if (!Double.isFinite(norm)) throw diverged("non-finite gradient norm " + norm, shown, epochs, b + 1, batches, checkpointFile, lastSaved);
                 adam.step(lr);
                 terms.forEach((k, v) -> sums.merge(k, v, Double::sum));

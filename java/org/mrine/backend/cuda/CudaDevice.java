@@ -21,8 +21,18 @@ public final class CudaDevice {
      * @param devices   how many
      * @param name      the first device's name ("" when none)
      * @param reason    why there is no device ("" when there is one)
+     * @param driverVersion the CUDA release the driver supports, as cuDriverGetVersion encodes it (13000 for
+     *                  13.0), or 0 when unknown
      */
-    public record Probe(boolean available, int devices, String name, String reason) {
+    public record Probe(boolean available, int devices, String name, String reason, int driverVersion) {
+        Probe(boolean available, int devices, String name, String reason) {
+            this(available, devices, name, reason, 0);
+        }
+
+        /** "13.0", or "unknown". */
+        public String driverRelease() {
+            return driverVersion > 0 ? KernelImages.release(driverVersion) : "unknown";
+        }
     }
 
     private static Probe probe;
@@ -65,6 +75,8 @@ public final class CudaDevice {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
             MethodHandle name = linker.downcallHandle(lib.findOrThrow("cuDeviceGetName"),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            MethodHandle driverVersion = linker.downcallHandle(lib.findOrThrow("cuDriverGetVersion"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
             int rc = (int) init.invokeExact(0);
             if (rc != 0) return new Probe(false, 0, "", "the NVIDIA driver did not initialize: cuInit returned " + errorName(rc));
             try (Arena a = Arena.ofConfined()) {
@@ -81,7 +93,9 @@ public final class CudaDevice {
                     rc = (int) name.invokeExact(buf, 256, dev.get(ValueLayout.JAVA_INT, 0));
                     if (rc == 0) label = buf.getString(0);
                 }
-                return new Probe(true, devices, label, "");
+                MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+                int version = (int) driverVersion.invokeExact(v) == 0 ? v.get(ValueLayout.JAVA_INT, 0) : 0;
+                return new Probe(true, devices, label, "", version);
             }
         } catch (Throwable e) {
             return new Probe(false, 0, "", "could not query the NVIDIA driver: " + e);

@@ -23,6 +23,8 @@ final class CudaMemory implements DeviceMemory {
     private long ticket;
     private long completed;
     private long deviceBytes, hostBytes;
+    /** Tensor transfers, and the host's waits for the device (every one of them a round trip). */
+    private long uploads, downloads, waits;
 
     CudaMemory(DeviceApi api, Runnable beforeWork) {
         this.api = api;
@@ -72,6 +74,7 @@ final class CudaMemory implements DeviceMemory {
     public long upload(MemorySegment src, long dstAddress, long bytes) {
         beforeWork.run();
         api.uploadAsync(src, dstAddress, bytes);
+        uploads++;
         return ++ticket;
     }
 
@@ -84,7 +87,8 @@ final class CudaMemory implements DeviceMemory {
     public void download(long srcAddress, MemorySegment dst, long bytes) {
         beforeWork.run();
         api.download(srcAddress, dst, bytes);
-        completed = ticket;
+        downloads++;
+        synchronizedNow();
     }
 
     @Override
@@ -102,12 +106,26 @@ final class CudaMemory implements DeviceMemory {
     /** Waits for all enqueued work (uploads included). */
     void synchronize() {
         api.synchronize();
-        completed = ticket;
+        synchronizedNow();
     }
 
-    /** Called after the backend waited on the stream by other means (a scalar download). */
+    /** Called after every wait for the stream (a sums download, a synchronize): all enqueued work is done. */
     void synchronizedNow() {
         completed = ticket;
+        waits++;
+    }
+
+    /** How often the host has waited for the device so far (the descriptor ring reuses its space by it). */
+    long waits() {
+        return waits;
+    }
+
+    long uploads() {
+        return uploads;
+    }
+
+    long downloads() {
+        return downloads;
     }
 
     long deviceBytes() {

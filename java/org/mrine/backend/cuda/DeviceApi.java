@@ -48,6 +48,11 @@ public interface DeviceApi extends AutoCloseable {
         return 0;
     }
 
+    /** Bytes of device memory in use on the whole device (total minus free, as the driver reports), or -1 where unknown. */
+    default long memoryInUse() {
+        return -1;
+    }
+
     /** Waits for everything enqueued. */
     void synchronize();
 

@@ -4,6 +4,8 @@ import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuFuncGetAttribute;
@@ -50,8 +52,8 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * {@link DeviceApi} on JCuda's driver API (needs only the driver's libcuda.so.1): the device's
- * primary context, one non-blocking stream, the PTX modules from the classpath
- * ({@code /kernels/<module>.ptx}) loaded once with cuModuleLoadData, functions resolved once.
+ * primary context, one non-blocking stream, the kernel modules from the classpath ({@link KernelImages}:
+ * the fat binaries, cubins plus PTX) loaded once with cuModuleLoadData, functions resolved once.
  * Errors surface as JCuda's {@code CudaException}. The context is made current on whichever thread
  * calls (one at a time).
  */
@@ -123,7 +125,8 @@ public final class JCudaApi implements DeviceApi {
      *
      * @throws UnsatisfiedLinkError        when JCuda's native library or the driver cannot be loaded
      * @throws jcuda.CudaException         when the driver, the device or a module fails
-     * @throws IllegalStateException       when a PTX resource is missing
+     * @throws IllegalStateException       when a kernel image is missing or the driver cannot load it (a driver
+     *                                     too old for the kernels says which it needs)
      */
     public static JCudaApi open(int ordinal) {
         return new JCudaApi(ordinal);
@@ -135,23 +138,38 @@ public final class JCudaApi implements DeviceApi {
         return v[0];
     }
 
+    /** Loads a module's image (KernelImages); a driver too old for it says so in one line. */
     private static CUmodule load(String module) {
-        String resource = "/kernels/" + module + ".ptx";
-        byte[] ptx;
-        try (InputStream in = JCudaApi.class.getResourceAsStream(resource)) {
-            if (in == null) throw new IllegalStateException("PTX resource " + resource + " is missing from the classpath");
-            byte[] text = in.readAllBytes();
-            ptx = java.util.Arrays.copyOf(text, text.length + 1);   // NUL-terminated for the driver
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + resource, e);
-        }
+        byte[] image = KernelImages.load(module);
         CUmodule m = new CUmodule();
         try {
-            cuModuleLoadData(m, ptx);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("the driver rejected " + resource + ": " + e.getMessage(), e);
+            cuModuleLoadData(m, image);
+        } catch (jcuda.CudaException e) {
+            int[] version = new int[1];
+            cuDriverGetVersion(version);
+            String tooOld = KernelImages.driverTooOld(version[0], errorCode(e), KernelImages.nvccRelease());
+            if (tooOld != null) throw new IllegalStateException(tooOld, e);
+            throw new IllegalStateException("the driver rejected " + KernelImages.resource(module) + ": " + e.getMessage(), e);
         }
         return m;
+    }
+
+    /** The CUresult code named in a JCuda exception's message ("CUDA_ERROR_UNSUPPORTED_PTX_VERSION"), or -1. */
+    static int errorCode(jcuda.CudaException e) {
+        String msg = String.valueOf(e.getMessage());
+        int code = -1, longest = 0;
+        for (java.lang.reflect.Field f : jcuda.driver.CUresult.class.getFields()) {
+            // the longest name the message holds (some names begin others)
+            if (f.getType() == int.class && f.getName().length() > longest && msg.contains(f.getName())) {
+                try {
+                    code = f.getInt(null);
+                    longest = f.getName().length();
+                } catch (IllegalAccessException ignored) {
+                    // public static fields: not reached
+                }
+            }
+        }
+        return code;
     }
 
     private void makeCurrent() {
@@ -251,6 +269,14 @@ public final class JCudaApi implements DeviceApi {
             };
         }
         cuLaunchKernel(functions.get(k), gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(slots), null);
+    }
+
+    @Override
+    public long memoryInUse() {
+        makeCurrent();
+        long[] free = new long[1], total = new long[1];
+        cuMemGetInfo(free, total);
+        return total[0] - free[0];
     }
 
     @Override

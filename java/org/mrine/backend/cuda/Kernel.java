@@ -9,10 +9,10 @@ package org.mrine.backend.cuda;
  * not on the device.
  */
 public enum Kernel {
-    SGEMM("dense", "iiiiifpipifpipii", Launch.REDUCE_THREADS),
+    SGEMM("dense", "iiiiifpipifpipiip", Launch.REDUCE_THREADS),
     BIAS_ACT("dense", "pplii", Launch.REDUCE_THREADS),
     TANH_BACKWARD("dense", "ppl", Launch.REDUCE_THREADS),
-    COLUMN_SUM_ADD("dense", "plipl", Launch.REDUCE_THREADS),
+    COLUMN_SUM_ADD("dense", "pliplp", Launch.REDUCE_THREADS),
 
     MASK_ROWS("elementwise", "pplip", Launch.REDUCE_THREADS),
     COPY_COLUMNS("elementwise", "plipii", Launch.REDUCE_THREADS),
@@ -21,10 +21,17 @@ public enum Kernel {
     AXPY("elementwise", "fplp", Launch.REDUCE_THREADS),
     SCALE("elementwise", "plf", Launch.REDUCE_THREADS),
     SUM_SQUARES("elementwise", "plp", Launch.REDUCE_THREADS),
+    REDUCE_PARTIALS("elementwise", "plpi", Launch.REDUCE_THREADS),
+    TRIAL_SUMS("elementwise", "ppipi", Launch.REDUCE_THREADS),
+    REDUCE_BLOCKS("elementwise", "pilllipl", Launch.REDUCE_THREADS),
+    SUM_SQUARES_BATCH("elementwise", "pp", Launch.REDUCE_THREADS),
+    L2_NORMS("elementwise", "piippi", Launch.REDUCE_THREADS),
+    L2_GRAD("elementwise", "ppd", Launch.REDUCE_THREADS),
+    CLIP_SCALE("elementwise", "plpdpi", Launch.REDUCE_THREADS),
     ADAM_STEP("elementwise", "ppppl fffffff", Launch.REDUCE_THREADS),
 
     KALMAN_COV_FORWARD("kalman", "piiipppppplip", Launch.MATRIX_THREADS),
-    KALMAN_COV_BACKWARD("kalman", "piiiipppppppppplip", Launch.MATRIX_THREADS),
+    KALMAN_COV_BACKWARD("kalman", "piiiipppppplip", Launch.MATRIX_THREADS),
     KALMAN_MEAN_FORWARD("kalman", "piiippp", Launch.TRIAL_THREADS),
     KALMAN_MEAN_BACKWARD("kalman", "piiippp", Launch.TRIAL_THREADS),
     KALMAN_MEAN_PARAM_GRAD("kalman", "piiiippp", Launch.REDUCE_THREADS),
@@ -40,9 +47,10 @@ public enum Kernel {
 
     POISSON_LL("likelihood", "pppiiiifpp", Launch.REDUCE_THREADS),
     GAUSSIAN_LL("likelihood", "pppiiiifdfpp", Launch.REDUCE_THREADS),
-    POISSON_SMOOTH("likelihood", "ppiifpp", Launch.REDUCE_THREADS),
-    GAUSSIAN_SMOOTH("likelihood", "ppiiffpp", Launch.REDUCE_THREADS),
-    LATENT_SMOOTH("likelihood", "ppiiifppp", Launch.REDUCE_THREADS);
+    POISSON_SMOOTH("likelihood", "ppiipppp", Launch.REDUCE_THREADS),
+    GAUSSIAN_SMOOTH("likelihood", "ppiifpppp", Launch.REDUCE_THREADS),
+    LATENT_SMOOTH("likelihood", "ppiiifppp", Launch.REDUCE_THREADS),
+    LATENT_SMOOTH_TRACK_GRAD("likelihood", "ppppiii", Launch.REDUCE_THREADS);
 
     /** The .cu / .ptx file name without extension. */
     public final String module;

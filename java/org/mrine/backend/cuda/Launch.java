@@ -44,7 +44,7 @@ public final class Launch {
 
     /**
      * An sgemm launch for C [M,N] += op(A) op(B) with op(A) [M,K]: grid (gx, gy, splits) and the K
-     * range per split. Splitting K (partial sums added atomically) only when {@code splittable}
+     * range per split. Splitting K (slices added by a reduction kernel, in order) only when {@code splittable}
      * (beta = 1, no epilogue) and the tiles alone would leave most multiprocessors idle.
      */
     public record Gemm(int gx, int gy, int splits, int kChunk) {
@@ -97,9 +97,9 @@ public final class Launch {
         return 5 * x * lx + 2 * a * lx + 2L * Math.max(x, a) * lx + x * la + 2 * a * la + 2L * x + 2L * a;
     }
 
-    /** Floats of kalman_cov_backward's per-block gradient accumulators (dA, dC). */
+    /** Floats of kalman_cov_backward's per-block gradient accumulators: dA [X,X], dC [A,X], dQ_log [X], dR_log [A]. */
     public static long kalmanBackwardAccumulator(int x, int a) {
-        return (long) x * x + (long) a * x;
+        return (long) x * x + (long) a * x + x + a;
     }
 
     /** Floats of rts_gain's workspace: 3 X ldX + X. */

@@ -152,7 +152,7 @@ class CudaPtxFreshnessTest {
             assumeTrue(v.group(1).equals(have), "nvcc " + have + " here, the PTX was built with " + v.group(1));
             Path out = Files.createTempFile("mrine-ptx", ".ptx");
             try {
-                Process p = new ProcessBuilder("nvcc", "-ptx", "-arch=sm_90", "-o", out.toString(), cu.getFileName().toString())
+                Process p = new ProcessBuilder("nvcc", "-ptx", "-arch=sm_80", "-o", out.toString(), cu.getFileName().toString())
                         .directory(dir().toFile()).redirectErrorStream(true).start();
                 String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0, "nvcc failed on " + cu + ":\n" + log);

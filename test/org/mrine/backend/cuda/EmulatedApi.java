@@ -25,6 +25,12 @@ import java.util.concurrent.TimeUnit;
  * would (block size, shared memory, argument list against the kernel's arity), so the whole CUDA
  * backend (its Java orchestration and its kernels' arithmetic) runs and is compared with the CPU
  * backend on machines without a GPU. Timing means nothing here.
+ *
+ * <p>With a schedule seed other than 0, every launch runs its blocks, and between barriers the warps
+ * of a block and the lanes of a warp, in orders shuffled from the seed (a different order each
+ * launch): results that depend on those orders (float atomics, races) then change from seed to seed.
+ * It counts the host's waits for the "device" (downloads and synchronizations), as a real device
+ * would make the host wait.
  */
 final class EmulatedApi implements DeviceApi {
     private static Path library;
@@ -33,19 +39,37 @@ final class EmulatedApi implements DeviceApi {
     private final Arena arena = Arena.ofShared();
     private final TreeMap<Long, MemorySegment> allocations = new TreeMap<>();
     private final int maxShared;
+    private final long scheduleSeed;
+    private final int multiprocessors;
     private final MethodHandle launch;
     private final MethodHandle arity;
+    private final MethodHandle schedule;
     private int launches;
+    private long hostSyncs;
+    /** Seconds spent in each kernel (-Dmrine.emu.profile=true; printed by the tests that ask for it). */
+    static final Map<String, Long> PROFILE = Boolean.getBoolean("mrine.emu.profile") ? new java.util.concurrent.ConcurrentHashMap<>() : null;
 
-    /** An emulated device with maxShared bytes of dynamic shared memory per block (227 KiB: an H100). */
+    /** An emulated device with maxShared bytes of dynamic shared memory per block (227 KiB: an H100), in order. */
     EmulatedApi(int maxShared) {
+        this(maxShared, 0, 2);
+    }
+
+    /**
+     * An emulated device whose launches run in orders shuffled from scheduleSeed (0: in order), reporting
+     * {@code multiprocessors} (which sizes grids: 2 keeps them small; 132, an H100's, gives the device's
+     * launch configurations, split-K included).
+     */
+    EmulatedApi(int maxShared, long scheduleSeed, int multiprocessors) {
         this.maxShared = maxShared;
+        this.scheduleSeed = scheduleSeed;
+        this.multiprocessors = multiprocessors;
         SymbolLookup lib = SymbolLookup.libraryLookup(library(), Arena.global());
         Linker linker = Linker.nativeLinker();
         launch = linker.downcallHandle(lib.findOrThrow("mrine_emu_launch"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         arity = linker.downcallHandle(lib.findOrThrow("mrine_emu_arity"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        schedule = linker.downcallHandle(lib.findOrThrow("mrine_emu_schedule"), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
     }
 
     EmulatedApi() {
@@ -73,6 +97,10 @@ final class EmulatedApi implements DeviceApi {
         return library;
     }
 
+    /** Test-only kernels that depend on the schedule on purpose (CudaDeterminismTest). */
+    static final Path PROBES = Path.of("test", "resources", "emu");
+    static final List<String> PROBE_KERNELS = List.of("probe_atomic_sum", "probe_missing_barrier");
+
     /** The kernels directory of the project (tests run in the project root). */
     static Path kernelsDir() {
         Path k = Path.of("kernels").toAbsolutePath();
@@ -87,15 +115,20 @@ final class EmulatedApi implements DeviceApi {
         try (var s = Files.list(k)) {
             sources = s.filter(p -> p.toString().endsWith(".cu") || p.toString().endsWith(".cuh")).sorted().toList();
         }
+        // the test-only probe kernels (CudaDeterminismTest) beside them
+        List<Path> probes = Files.isDirectory(PROBES) ? List.of(PROBES.resolve("order_probe.cu").toAbsolutePath()) : List.of();
         StringBuilder unit = new StringBuilder("#include \"cuda_emu.h\"\n");
         for (Path p : sources) if (p.toString().endsWith(".cu")) unit.append("#include \"").append(p).append("\"\n");
+        for (Path p : probes) unit.append("#include \"").append(p).append("\"\n");
         unit.append("#include \"emu_runtime.inc\"\n");
         unit.append("const mrine_emu::Kernel MRINE_EMU_KERNELS[] = {\n");
         for (Kernel kernel : Kernel.values()) unit.append("    EMU_KERNEL(").append(kernel.symbol()).append("),\n");
+        if (!probes.isEmpty()) for (String probe : PROBE_KERNELS) unit.append("    EMU_KERNEL(").append(probe).append("),\n");
         unit.append("};\nconst int MRINE_EMU_KERNEL_COUNT = sizeof(MRINE_EMU_KERNELS) / sizeof(MRINE_EMU_KERNELS[0]);\n");
         MessageDigest sha = sha256();
         sha.update(unit.toString().getBytes(StandardCharsets.UTF_8));
         for (Path p : sources) sha.update(Files.readAllBytes(p));
+        for (Path p : probes) sha.update(Files.readAllBytes(p));
         for (String f : List.of("cuda_emu.h", "emu_runtime.inc")) sha.update(Files.readAllBytes(k.resolve("emu").resolve(f)));
         String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "mrine-cuda-emu-" + hash);
@@ -105,9 +138,12 @@ final class EmulatedApi implements DeviceApi {
         Path cpp = dir.resolve("emu_all.cpp");
         Files.writeString(cpp, unit);
         Path tmp = dir.resolve("libmrine_emu." + ProcessHandle.current().pid() + ".so");
-        Process p = new ProcessBuilder("g++", "-std=gnu++17", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-DMRINE_EMU",
-                "-I" + k.resolve("emu"), "-I" + k, "-o", tmp.toString(), cpp.toString())
-                .redirectErrorStream(true).start();
+        List<String> command = new java.util.ArrayList<>(List.of("g++", "-std=gnu++17", "-O3", "-march=native", "-fPIC", "-shared",
+                "-pthread", "-ffp-contract=off", "-DMRINE_EMU"));
+        // thread-local block indices and shared arrays through TLS descriptors: three times faster than __tls_get_addr
+        if (List.of("amd64", "x86_64").contains(System.getProperty("os.arch"))) command.add("-mtls-dialect=gnu2");
+        command.addAll(List.of("-I" + k.resolve("emu"), "-I" + k, "-o", tmp.toString(), cpp.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IllegalStateException("g++ failed:\n" + out);
@@ -128,6 +164,11 @@ final class EmulatedApi implements DeviceApi {
         return launches;
     }
 
+    /** Times the host waited for this device: downloads and synchronizations. */
+    long hostSyncs() {
+        return hostSyncs;
+    }
+
     private MemorySegment at(long address, long bytes) {
         Map.Entry<Long, MemorySegment> e = allocations.floorEntry(address);
         if (e == null || address + bytes > e.getKey() + e.getValue().byteSize()) {
@@ -143,7 +184,7 @@ final class EmulatedApi implements DeviceApi {
 
     @Override
     public int multiprocessors() {
-        return 2;
+        return multiprocessors;
     }
 
     @Override
@@ -172,6 +213,7 @@ final class EmulatedApi implements DeviceApi {
 
     @Override
     public void download(long srcAddress, MemorySegment dst, long bytes) {
+        hostSyncs++;
         if (bytes > 0) MemorySegment.copy(at(srcAddress, bytes), 0, dst, 0, bytes);
     }
 
@@ -190,15 +232,20 @@ final class EmulatedApi implements DeviceApi {
     @Override
     public void launch(Kernel k, int gx, int gy, int gz, int block, int sharedBytes, KernelArgs args) {
         args.check(k, block);
-        if (block < 32 || block > 1024 || block % 32 != 0) throw new IllegalArgumentException(k.symbol() + ": block of " + block + " threads");
+        launch(k.symbol(), gx, gy, gz, block, sharedBytes, args);
+    }
+
+    /** Launches a kernel by its name (the probes have no {@link Kernel} entry), checked as the driver would. */
+    void launch(String symbol, int gx, int gy, int gz, int block, int sharedBytes, KernelArgs args) {
+        if (block < 32 || block > 1024 || block % 32 != 0) throw new IllegalArgumentException(symbol + ": block of " + block + " threads");
         if (gx < 1 || gy < 1 || gy > 65535 || gz < 1 || gz > 65535) {
-            throw new IllegalArgumentException(k.symbol() + ": grid (" + gx + ", " + gy + ", " + gz + ")");
+            throw new IllegalArgumentException(symbol + ": grid (" + gx + ", " + gy + ", " + gz + ")");
         }
-        if (sharedBytes < 0 || sharedBytes > maxShared) throw new IllegalArgumentException(k.symbol() + ": " + sharedBytes + " bytes of shared memory");
+        if (sharedBytes < 0 || sharedBytes > maxShared) throw new IllegalArgumentException(symbol + ": " + sharedBytes + " bytes of shared memory");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment name = a.allocateFrom(k.symbol());
+            MemorySegment name = a.allocateFrom(symbol);
             int n = (int) arity.invokeExact(name);
-            if (n != args.count()) throw new IllegalStateException(k.symbol() + " has " + n + " parameters in the source, " + args.count() + " given");
+            if (n != args.count()) throw new IllegalStateException(symbol + " has " + n + " parameters in the source, " + args.count() + " given");
             MemorySegment values = a.allocate(8L * Math.max(1, n), 8);
             MemorySegment pointers = a.allocate(ValueLayout.ADDRESS, Math.max(1, n));
             for (int i = 0; i < n; i++) {
@@ -209,8 +256,12 @@ final class EmulatedApi implements DeviceApi {
                 }
                 pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(8L * i));
             }
+            // each launch its own shuffled order, from the seed and the launch's number
+            schedule.invokeExact(scheduleSeed == 0 ? 0L : mix(scheduleSeed + launches));
+            long t0 = System.nanoTime();
             int rc = (int) launch.invokeExact(name, gx, gy, gz, block, (long) sharedBytes, pointers);
-            if (rc != 0) throw new IllegalStateException(k.symbol() + ": emulated launch failed with code " + rc + (rc == 3 ? " (barrier deadlock)" : ""));
+            if (PROFILE != null) PROFILE.merge(symbol, System.nanoTime() - t0, Long::sum);
+            if (rc != 0) throw new IllegalStateException(symbol + ": emulated launch failed with code " + rc + (rc == 3 ? " (barrier deadlock)" : ""));
             launches++;
         } catch (RuntimeException | Error e) {
             throw e;
@@ -221,6 +272,31 @@ final class EmulatedApi implements DeviceApi {
 
     @Override
     public void synchronize() {
+        hostSyncs++;
+    }
+
+    @Override
+    public long memoryInUse() {
+        long bytes = 0;
+        for (MemorySegment s : allocations.values()) bytes += s.byteSize();
+        return bytes;
+    }
+
+    /** SplitMix64's finalizer: spreads consecutive numbers over the seed space (never 0 for them in practice). */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        z = z ^ (z >>> 31);
+        return z == 0 ? 1 : z;
+    }
+
+    /** Prints the seconds spent per kernel (when -Dmrine.emu.profile=true). */
+    static void printProfile(String title) {
+        if (PROFILE == null) return;
+        System.out.println("emulated kernel time, " + title + ":");
+        PROFILE.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> System.out.printf("  %-28s %8.2f s%n", e.getKey(), e.getValue() / 1e9));
+        PROFILE.clear();
     }
 
     @Override

@@ -47,7 +47,7 @@ class CudaBackendSelectionTest {
     @Test
     void cudaWithoutADeviceFailsWithTheReason() {
         assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backends.create("cuda"));
+        org.mrine.backend.BackendUnavailableException e = assertThrows(org.mrine.backend.BackendUnavailableException.class, () -> Backends.create("cuda"));
         assertTrue(e.getMessage().contains(CudaDevice.reason()), e.getMessage());
     }
 

@@ -94,7 +94,7 @@ class CudaTrainingTest {
 
     static TrainConfig config(Case c) {
         return TrainConfig.parse("""
-                training: {epochs: %d, batch_size: %d, seed: 7, validate_every: 0, lr_base: 0.001, lr_max: 0.001}
+                training: {epochs: %d, batch_size: %d, seed: 7, validate_every: 0, lr_base: 0.001, lr_max: 0.001, patience_steps: 0}
                 """.formatted(c.epochs, c.batch), "cuda-training-test");
     }
 

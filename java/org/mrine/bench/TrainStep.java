@@ -1,9 +1,11 @@
 package org.mrine.bench;
 
-import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
+import org.mrine.backend.cpu.Blas;
 import org.mrine.model.Batch;
 import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
@@ -17,17 +19,40 @@ public final class TrainStep {
     private TrainStep() {
     }
 
+    /** Timed repeats of one set-up: ms per sample-step of each repeat, and the flops of one step (CPU backend; 0 elsewhere). */
+    public record Result(double[] msPerSampleStep, long flopsPerStep) {
+        /** The JSON object: median and spread of ms per sample-step, and GFLOP/s against the machine's peak. */
+        public Map<String, Object> toJson(int trials, int steps, double peakGflopsOneCore, int threads) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            double median = Stats.median(msPerSampleStep);
+            t.put("ms_per_sample_step", Stats.round(median, 5));
+            t.put("ms_per_sample_step_stats", Stats.summary(msPerSampleStep, 5));
+            t.put("trials", trials);
+            t.put("steps", steps);
+            if (flopsPerStep > 0) {
+                double gflops = flopsPerStep / (median * trials * steps * 1e6);
+                t.put("gflop_per_step", Stats.round(flopsPerStep / 1e9, 3));
+                t.put("gflops", Stats.round(gflops, 2));
+                if (peakGflopsOneCore > 0) {
+                    t.put("share_of_one_core_peak", Stats.round(gflops / peakGflopsOneCore, 3));
+                    t.put("share_of_peak_on_threads", Stats.round(gflops / (peakGflopsOneCore * threads), 3));
+                }
+            }
+            return t;
+        }
+    }
+
     /**
-     * Median over {@code repeats} timed steps, after at least {@code warmup} untimed ones and at
-     * least {@code warmupSeconds} of them: the JIT needs a few seconds of a step before the Vector
-     * API code runs compiled (a count alone left the first size measured twice too slow).
+     * {@code repeats} timed steps after at least {@code warmup} untimed ones and at least
+     * {@code warmupSeconds} of them: the JIT needs a few seconds of a step before the Vector API
+     * code runs compiled (a count alone left the first size measured twice too slow).
      */
-    public static double msPerSampleStep(String backend, ModelConfig cfg, int trials, int steps, int warmup,
-                                         double warmupSeconds, int repeats) {
+    public static Result measure(String backend, ModelConfig cfg, int trials, int steps, int fieldEvery, int warmup,
+                                 double warmupSeconds, int repeats) {
         try (Backend be = Backends.create(backend)) {
             MrineModel model = new MrineModel(cfg, be);
             model.initialize(new SplittableRandom(1));
-            Batch batch = BenchSetups.batch(cfg, trials, steps, 5, 2);
+            Batch batch = BenchSetups.batch(cfg, trials, steps, fieldEvery, 2);
             SplittableRandom noiseRng = new SplittableRandom(3);
             long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
             for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
@@ -37,10 +62,17 @@ public final class TrainStep {
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
                 model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
-                ms[i] = (System.nanoTime() - t0) / 1e6;
+                ms[i] = (System.nanoTime() - t0) / 1e6 / ((double) trials * steps);
             }
-            Arrays.sort(ms);
-            return ms[repeats / 2] / ((double) trials * steps);
+            long flops = backend.equals("cpu")
+                    ? Blas.countFlops(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng))) : 0;
+            return new Result(ms, flops);
         }
+    }
+
+    /** The median over {@code repeats} (see {@link #measure}). */
+    public static double msPerSampleStep(String backend, ModelConfig cfg, int trials, int steps, int warmup,
+                                         double warmupSeconds, int repeats) {
+        return Stats.median(measure(backend, cfg, trials, steps, BenchSetups.FIELD_EVERY, warmup, warmupSeconds, repeats).msPerSampleStep());
     }
 }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "MRINE: multiscale latent dynamics of neural activity, trained and run in Java.",
         subcommands = {LossCommand.class, CheckCommand.class, BenchCommand.class, SimulateCommand.class, TrainCommand.class,
                 EvaluateCommand.class, DemoCommand.class, DistCommand.class,
-                ImportCommand.class, InspectCommand.class, StreamCommand.class})
+                ImportCommand.class, InspectCommand.class, StreamCommand.class, TuneCommand.class})
 public final class Main implements Runnable {
 
     @Override

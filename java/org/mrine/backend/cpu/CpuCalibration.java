@@ -128,6 +128,8 @@ public final class CpuCalibration {
     static final Shape LAYER_GRAD = new Shape("128x128x3200 (weight gradient)", true, false, 128, 128, 3200);
     /** An 800-channel encoder input layer: [3200,800] x W[128,800]^T. */
     static final Shape WIDE_IN = new Shape("3200x128x800 (800 channels in, W^T)", false, true, 3200, 128, 800);
+    /** The weight gradient of an 800-channel encoder input layer: dPre^T [128,3200] x in [3200,800]. */
+    static final Shape WIDE_GRAD = new Shape("128x800x3200 (800 channels in, weight gradient)", true, false, 128, 800, 3200);
     /** An 800-channel decoder output layer: [3200,128] x W[800,128]^T. */
     static final Shape WIDE_OUT = new Shape("3200x800x128 (800 channels out, W^T)", false, true, 3200, 800, 128);
 
@@ -271,6 +273,30 @@ public final class CpuCalibration {
             measured.put("gemm_gflops_by_tile", tiles);
             CpuTuning chosen = CpuTuning.defaults().withTile(bestTile);
 
+            // cache block: the wide products (an 800-channel decoder layer and its input's weight gradient)
+            Operands wideOut = new Operands(arena, WIDE_OUT, rng), wideGrad = new Operands(arena, WIDE_GRAD, rng);
+            List<Candidate> blockRuns = new ArrayList<>();
+            int[] blocks = {128, 256, 512, 1024, 4096};
+            for (int kb : blocks) {
+                CpuTuning t = chosen.withThreads(1).withBlockKb(kb);
+                blockRuns.add(product(kb + " wide_out", WIDE_OUT, wideOut, t));
+                blockRuns.add(product(kb + " wide_grad", WIDE_GRAD, wideGrad, t));
+            }
+            Map<String, Double> blockGflops = measureInTurns(blockRuns, roundMillis / 2);
+            measured.put("gemm_gflops_by_block_kb", blockGflops);
+            int bestBlock = chosen.blockKb();
+            double bestBlockScore = 0;
+            for (int kb : blocks) {
+                double score = 1 / (1 / blockGflops.get(kb + " wide_out") + 1 / blockGflops.get(kb + " wide_grad"));
+                if (kb == chosen.blockKb() ? score > bestBlockScore : score > bestBlockScore * (1 + MARGIN)) {
+                    bestBlockScore = score;
+                    bestBlock = kb;
+                }
+                say(log, "block %d KiB: 800-wide layer %.1f, its weight gradient %.1f GFLOP/s (one thread)", kb,
+                        blockGflops.get(kb + " wide_out"), blockGflops.get(kb + " wide_grad"));
+            }
+            chosen = chosen.withBlockKb(bestBlock);
+
             // threads: the covariance tracks (independent items) and a batched layer, 1 thread against all
             int threads = 1;
             if (cores > 1) {
@@ -312,7 +338,7 @@ public final class CpuCalibration {
             }
 
             // native BLAS: on the batched products, against the Java kernels with the same threads
-            Operands wideIn = new Operands(arena, WIDE_IN, rng), wideOut = new Operands(arena, WIDE_OUT, rng);
+            Operands wideIn = new Operands(arena, WIDE_IN, rng);
             Shape[] batched = {LAYER, LAYER_GRAD, WIDE_IN, WIDE_OUT};
             Operands[] batchedOps = {layer, layerGrad, wideIn, wideOut};
             List<String> libs = new ArrayList<>(List.of("java"));

@@ -18,7 +18,7 @@ import org.mrine.io.Json;
  * <p>Where a choice comes from, last wins: the defaults below; the calibration stored for this
  * machine and CPU model ({@code mrine tune}, {@link CpuCalibration}) in
  * {@code ~/.cache/mrine/cpu-tuning/}; system properties ({@code -Dmrine.threads=1},
- * {@code -Dmrine.gemm.tile=8x2}, {@code -Dmrine.parallel.work=262144}, {@code -Dmrine.spin.us=50},
+ * {@code -Dmrine.gemm.tile=8x2}, {@code -Dmrine.gemm.block_kb=256}, {@code -Dmrine.parallel.work=262144}, {@code -Dmrine.spin.us=50},
  * {@code -Dmrine.blas=openblas}, {@code -Dmrine.blas.work=4000000}). {@code -Dmrine.tuning=off}
  * ignores the stored calibration.
  *
@@ -30,21 +30,26 @@ import org.mrine.io.Json;
  *
  * @param threads    threads that share the work of one step (the caller and threads - 1 helpers)
  * @param tile       GEMM register tile, rows x vectors of C: {@code 4x2}, {@code 8x2} or {@code 4x4}
+ * @param blockKb    GEMM cache block: a wider op(B) goes in column panels of at most this many KiB, each
+ *                   staying in cache while every row of A passes over it
  * @param parallelWork products of at least this many multiply-adds split their rows over the threads
  * @param spinMicros how long an idle helper thread polls for the next parallel section before it sleeps
  * @param blas       {@code java}, or a native library for the large products: {@code openblas}, {@code blis}
  * @param blasWork   products of at least this many multiply-adds go to the native library
  */
-public record CpuTuning(int threads, String tile, long parallelWork, int spinMicros, String blas, long blasWork) {
+public record CpuTuning(int threads, String tile, int blockKb, long parallelWork, int spinMicros, String blas, long blasWork) {
 
     public static final String[] TILES = {"4x2", "8x2", "4x4"};
     public static final String[] LIBRARIES = {"java", "openblas", "blis"};
+    /** The choices' names, as in the stored file, {@code mrine tune --set} and -Dmrine.NAME. */
+    public static final String[] KEYS = {"threads", "gemm.tile", "gemm.block_kb", "parallel.work", "spin.us", "blas", "blas.work"};
 
     public CpuTuning {
         if (threads < 1) throw new IllegalArgumentException("cpu tuning: threads must be at least 1, got " + threads);
         if (!java.util.List.of(TILES).contains(tile)) {
             throw new IllegalArgumentException("cpu tuning: tile must be one of " + String.join(", ", TILES) + ", got '" + tile + "'");
         }
+        if (blockKb < 16) throw new IllegalArgumentException("cpu tuning: gemm.block_kb must be at least 16, got " + blockKb);
         if (parallelWork < 1) throw new IllegalArgumentException("cpu tuning: parallel.work must be positive, got " + parallelWork);
         if (spinMicros < 0) throw new IllegalArgumentException("cpu tuning: spin.us must not be negative, got " + spinMicros);
         if (!java.util.List.of(LIBRARIES).contains(blas)) {
@@ -55,7 +60,7 @@ public record CpuTuning(int threads, String tile, long parallelWork, int spinMic
 
     /** The choices before any calibration: every core, the 4x2 tile (fits 16 vector registers), Java products. */
     public static CpuTuning defaults() {
-        return new CpuTuning(cores(), "4x2", 1L << 20, 100, "java", 1L << 24);
+        return new CpuTuning(cores(), "4x2", 256, 1L << 20, 100, "java", 1L << 24);
     }
 
     static int cores() {
@@ -63,23 +68,27 @@ public record CpuTuning(int threads, String tile, long parallelWork, int spinMic
     }
 
     public CpuTuning withThreads(int t) {
-        return new CpuTuning(t, tile, parallelWork, spinMicros, blas, blasWork);
+        return new CpuTuning(t, tile, blockKb, parallelWork, spinMicros, blas, blasWork);
     }
 
     public CpuTuning withTile(String t) {
-        return new CpuTuning(threads, t, parallelWork, spinMicros, blas, blasWork);
+        return new CpuTuning(threads, t, blockKb, parallelWork, spinMicros, blas, blasWork);
+    }
+
+    public CpuTuning withBlockKb(int kb) {
+        return new CpuTuning(threads, tile, kb, parallelWork, spinMicros, blas, blasWork);
     }
 
     public CpuTuning withParallelWork(long w) {
-        return new CpuTuning(threads, tile, w, spinMicros, blas, blasWork);
+        return new CpuTuning(threads, tile, blockKb, w, spinMicros, blas, blasWork);
     }
 
     public CpuTuning withSpinMicros(int us) {
-        return new CpuTuning(threads, tile, parallelWork, us, blas, blasWork);
+        return new CpuTuning(threads, tile, blockKb, parallelWork, us, blas, blasWork);
     }
 
     public CpuTuning withBlas(String lib, long work) {
-        return new CpuTuning(threads, tile, parallelWork, spinMicros, lib, work);
+        return new CpuTuning(threads, tile, blockKb, parallelWork, spinMicros, lib, work);
     }
 
     /** This tuning with one choice changed by name (the property names without "mrine."). */
@@ -88,12 +97,13 @@ public record CpuTuning(int threads, String tile, long parallelWork, int spinMic
             return switch (key) {
                 case "threads" -> withThreads(Integer.parseInt(value));
                 case "gemm.tile", "tile" -> withTile(value);
+                case "gemm.block_kb" -> withBlockKb(Integer.parseInt(value));
                 case "parallel.work" -> withParallelWork(Long.parseLong(value));
                 case "spin.us" -> withSpinMicros(Integer.parseInt(value));
                 case "blas" -> withBlas(value, blasWork);
                 case "blas.work" -> withBlas(blas, Long.parseLong(value));
                 default -> throw new IllegalArgumentException("cpu tuning: unknown choice '" + key
-                        + "', expected threads, gemm.tile, parallel.work, spin.us, blas or blas.work");
+                        + "', expected threads, gemm.tile, gemm.block_kb, parallel.work, spin.us, blas or blas.work");
             };
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("cpu tuning: " + key + " must be a whole number, got '" + value + "'");
@@ -104,6 +114,7 @@ public record CpuTuning(int threads, String tile, long parallelWork, int spinMic
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("threads", threads);
         m.put("gemm.tile", tile);
+        m.put("gemm.block_kb", blockKb);
         m.put("parallel.work", parallelWork);
         m.put("spin.us", spinMicros);
         m.put("blas", blas);
@@ -113,7 +124,7 @@ public record CpuTuning(int threads, String tile, long parallelWork, int spinMic
 
     static CpuTuning fromJson(Map<String, Object> m, String what) {
         CpuTuning t = defaults();
-        for (String key : new String[] {"threads", "gemm.tile", "parallel.work", "spin.us", "blas", "blas.work"}) {
+        for (String key : KEYS) {
             Object v = m.get(key);
             if (v != null) t = t.with(key, v instanceof Number n && !(v instanceof Double) ? Long.toString(n.longValue()) : String.valueOf(v));
         }
@@ -180,7 +191,7 @@ public record CpuTuning(int threads, String tile, long parallelWork, int spinMic
                 }
             }
         }
-        for (String key : new String[] {"threads", "gemm.tile", "parallel.work", "spin.us", "blas", "blas.work"}) {
+        for (String key : KEYS) {
             String v = System.getProperty("mrine." + key);
             if (v != null) {
                 t = t.with(key, v);

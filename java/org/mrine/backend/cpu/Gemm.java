@@ -63,13 +63,14 @@ final class Gemm {
         final long bo = bRowsOff;
         final int lb = ldbRows;
         final int tile = tileCode(tuning.tile());
+        final long blockBytes = tuning.blockKb() * 1024L;
         if ((long) m * n * k >= tuning.parallelWork() && m >= 2 * CHUNK_ALIGN && CpuThreads.workers(2) > 1) {
             int chunk = chunkRows(m);
             int items = (m + chunk - 1) / chunk;
-            CpuThreads.forEach(items, (w, item) -> rows(item * chunk, Math.min(m, (item + 1) * chunk), tile, transA, n, k, alpha,
+            CpuThreads.forEach(items, (w, item) -> rows(item * chunk, Math.min(m, (item + 1) * chunk), tile, blockBytes, transA, n, k, alpha,
                     a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc));
         } else {
-            rows(0, m, tile, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc);
+            rows(0, m, tile, blockBytes, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc);
         }
     }
 
@@ -141,52 +142,120 @@ final class Gemm {
         return holder[0];
     }
 
-    /** Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. */
-    private static void rows(int from, int to, int tile, boolean transA, int n, int k, float alpha,
+    /**
+     * Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. When op(B) is larger
+     * than the tuning's block ({@link CpuTuning#blockKb()}: about what L2 holds beside A's rows and
+     * C), the columns go in panels whose block of op(B) stays in cache while every row passes over
+     * it, instead of every 4 rows streaming all of op(B) from memory. Each entry of C is still one
+     * unbroken chain of multiply-adds, so the panels change no bits.
+     *
+     * <p>(Blocking p as well, for tall op(B) such as the weight gradients' [3200, 128], would need
+     * tiles that resume their chains from partial sums in memory; JDK 25's C2 boxed every vector of
+     * such a tile, 10x slower, so p is not blocked.)
+     */
+    private static void rows(int from, int to, int tile, long blockBytes, boolean transA, int n, int k, float alpha,
                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                              float beta, MemorySegment c, long cOff, int ldc) {
+        final int nPad = (n + L - 1) / L * L;
+        int nb = nPad;
+        if ((long) k * nPad * 4 > blockBytes) nb = Math.min(nPad, Math.max(4 * L, (int) (blockBytes / (4L * k)) / (4 * L) * (4 * L)));
+        for (int j0 = 0; j0 < n; j0 += nb) {
+            block(from, to, j0, Math.min(n, j0 + nb), tile, transA, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
+    }
+
+    /** Rows [from, to), columns [j0, j1) of C in register tiles. */
+    private static void block(int from, int to, int j0, int j1, int tile, boolean transA, int n, int k, float alpha,
+                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                              float beta, MemorySegment c, long cOff, int ldc) {
         // A(i, p): stride between rows and between p, whichever way A is stored
-        final long rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;
+        final long rs = transA ? 1 : lda, ps = transA ? lda : 1;
         final float[] lanes = PARTIAL_VECTOR.get();
         int i = from;
         if (tile == TILE_8X2) {
             for (; i + 8 <= to; i += 8) {
-                int j = 0;
-                for (; j + 2 * L <= n; j += 2 * L) tile8x2(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
-                for (; j < n; j += L) {
-                    tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
-                    tile4x1(i + 4, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                int j = j0;
+                for (; j + 2 * L <= j1; j += 2 * L) tile8x2(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+                for (; j < j1; j += L) {
+                    tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                    tile4x1(i + 4, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
                 }
             }
         }
         for (; i + ROWS <= to; i += ROWS) {
-            int j = 0;
+            int j = j0;
             if (tile == TILE_4X4) {
-                for (; j + 4 * L <= n; j += 4 * L) tile4x4(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
+                for (; j + 4 * L <= j1; j += 4 * L) tile4x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
             }
-            for (; j + 2 * L <= n; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
-            for (; j < n; j += L) tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+            for (; j + 2 * L <= j1; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j < j1; j += L) tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
         }
         for (; i < to; i++) {
-            int j = 0;
-            for (; j + 4 * L <= n; j += 4 * L) tile1x4(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
-            for (; j < n; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+            int j = j0;
+            for (; j + 4 * L <= j1; j += 4 * L) tile1x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j < j1; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
         }
     }
 
-    /**
-     * 8 rows by 2 vectors: 16 accumulators, 2 loads and 8 broadcasts per 16 multiply-adds. Needs
-     * 32 vector registers (AVX-512); more independent chains than 4 x 2 for two FMA units with a
-     * 4-cycle latency (which need 8 in flight just to stay busy).
-     */
-    private static void tile8x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+    /** 4 rows by 2 vectors: 8 accumulators, 2 loads and 4 broadcasts per 8 multiply-adds (fits 16 vector registers). */
+    private static void tile4x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        if (beta == 0f) {
+            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
+            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
+            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
+            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
+            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
+            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
+            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
+            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        } else {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        }
+    }
+
+    /** 8 rows by 2 vectors: 16 accumulators, 2 loads and 8 broadcasts per 16 multiply-adds. Needs 32 vector
+     * registers (AVX-512): more independent chains than 4 x 2 for two FMA units with a 4-cycle latency
+     * (which need 8 in flight just to stay busy). */
+    private static void tile8x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs, a4 = a3 + rs, a5 = a4 + rs, a6 = a5 + rs, a7 = a6 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
             long ap = p * ps;
             FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
             c00 = x.fma(b0, c00);
@@ -213,9 +282,8 @@ final class Gemm {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        // written out like tile4x2's epilogue (behind a helper call C2 would box the accumulators)
-        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        long r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
         if (beta == 0f) {
             c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
@@ -255,19 +323,18 @@ final class Gemm {
         }
     }
 
-    /**
-     * 4 rows by 4 vectors: 16 accumulators, 4 loads and 4 broadcasts per 16 multiply-adds (a
-     * 64-wide row of a 64 x 64 product in one tile at 512 bits). Needs 32 vector registers.
-     */
+    /** 4 rows by 4 vectors: 16 accumulators, 4 loads and 4 broadcasts per 16 multiply-adds (a 64-wide
+     * row of a 64 x 64 product in one tile at 512 bits). Needs 32 vector registers. */
     private static void tile4x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
-        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER), b3 = FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER);
             long ap = p * ps;
             FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
             c00 = x.fma(b0, c00);
@@ -290,6 +357,7 @@ final class Gemm {
             c32 = x.fma(b2, c32);
             c33 = x.fma(b3, c33);
         }
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
         if (beta == 0f) {
@@ -330,153 +398,114 @@ final class Gemm {
         }
     }
 
-    private static void tile4x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
-                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
-        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
-        long bRow = bOff + j;
-        for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
-            long ap = p * ps;
-            FloatVector x0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
-            c00 = x0.fma(b0, c00);
-            c01 = x0.fma(b1, c01);
-            FloatVector x1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
-            c10 = x1.fma(b0, c10);
-            c11 = x1.fma(b1, c11);
-            FloatVector x2 = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
-            c20 = x2.fma(b0, c20);
-            c21 = x2.fma(b1, c21);
-            FloatVector x3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
-            c30 = x3.fma(b0, c30);
-            c31 = x3.fma(b1, c31);
-        }
-        // The epilogue is written out here: behind a helper call C2 would box the accumulators.
-        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        FloatVector va = FloatVector.broadcast(SP, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
-            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
-            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
-            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
-            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-        } else {
-            FloatVector vb = FloatVector.broadcast(SP, beta);
-            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-        }
-    }
-
-    /**
-     * A 4-row by 1-vector tile of C, columns [j, j + width). op(B) rows are padded to whole
-     * vectors, so no load needs a mask; a partial last vector (width &lt; L) goes to C lane by
-     * lane through {@code lanes}. (Masked loads and stores that can reach past a segment's end
-     * have a slow path, and C2 then kept every vector of the loop on the heap.)
-     */
+    /** 4 rows by 1 vector, columns [j, j + width): a partial last vector (width &lt; L) goes to C lane by
+     * lane (masked loads and stores that can reach past a segment's end have a slow path, and C2 then
+     * kept every vector of the loop on the heap). */
     private static void tile4x1(int i, int j, int width, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
-                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
-                                float[] lanes) {
-        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc, float[] lanes) {
+        FloatVector c00 = FloatVector.zero(SP), c10 = c00, c20 = c00, c30 = c00;
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
             FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
             long ap = p * ps;
-            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap)).fma(b0, c0);
-            c1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap)).fma(b0, c1);
-            c2 = FloatVector.broadcast(SP, Blas.get(a, a2 + ap)).fma(b0, c2);
-            c3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap)).fma(b0, c3);
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
         }
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        c0 = c0.mul(va);
-        c1 = c1.mul(va);
-        c2 = c2.mul(va);
-        c3 = c3.mul(va);
+        c00 = c00.mul(va);
+        c10 = c10.mul(va);
+        c20 = c20.mul(va);
+        c30 = c30.mul(va);
         if (width < L) {
-            storeLanes(c0, width, beta, c, r0, lanes);
-            storeLanes(c1, width, beta, c, r1, lanes);
-            storeLanes(c2, width, beta, c, r2, lanes);
-            storeLanes(c3, width, beta, c, r3, lanes);
+            storeLanes(c00, width, beta, c, r0, lanes);
+            storeLanes(c10, width, beta, c, r1, lanes);
+            storeLanes(c20, width, beta, c, r2, lanes);
+            storeLanes(c30, width, beta, c, r3, lanes);
             return;
         }
         if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c0);
-            c1 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c1);
-            c2 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c2);
-            c3 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c3);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
         }
-        c0.intoMemorySegment(c, r0 * 4, ORDER);
-        c1.intoMemorySegment(c, r1 * 4, ORDER);
-        c2.intoMemorySegment(c, r2 * 4, ORDER);
-        c3.intoMemorySegment(c, r3 * 4, ORDER);
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
     }
 
-    /**
-     * One row by four vectors: a row left over by the 4-row tiles, or a product of one row (a
-     * layer on one sample, with its weight stored transposed). Four independent multiply-add
-     * chains; one chain alone would wait on the multiply-add latency at every step.
-     */
+    /** One row by four vectors: a row left over by the row tiles, or a product of one row (a layer on one
+     * sample, with its weight stored transposed). Four independent multiply-add chains; one chain alone
+     * would wait on the multiply-add latency at every step. */
     private static void tile1x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
-        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00;
         long a0 = aOff + i * rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps));
-            c0 = x.fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c0);
-            c1 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER), c1);
-            c2 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER), c2);
-            c3 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER), c3);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
         }
         long r0 = cOff + (long) i * ldc + j;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        c0 = c0.mul(va);
-        c1 = c1.mul(va);
-        c2 = c2.mul(va);
-        c3 = c3.mul(va);
-        if (beta != 0f) {
+        if (beta == 0f) {
+            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
+            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
+            c02.mul(va).intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+            c03.mul(va).intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
+        } else {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c0);
-            c1 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c1);
-            c2 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c2);
-            c3 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c3);
+            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02.mul(va)).intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+            FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03.mul(va)).intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
         }
-        c0.intoMemorySegment(c, r0 * 4, ORDER);
-        c1.intoMemorySegment(c, (r0 + L) * 4, ORDER);
-        c2.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
-        c3.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
     }
 
     /** One row by one vector, like {@link #tile4x1}. */
     private static void tile1x1(int i, int j, int width, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
-                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
-                                float[] lanes) {
-        FloatVector c0 = FloatVector.zero(SP);
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc, float[] lanes) {
+        FloatVector c00 = FloatVector.zero(SP);
         long a0 = aOff + i * rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps)).fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c0);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
         }
         long r0 = cOff + (long) i * ldc + j;
-        c0 = c0.mul(FloatVector.broadcast(SP, alpha));
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c00 = c00.mul(va);
         if (width < L) {
-            storeLanes(c0, width, beta, c, r0, lanes);
+            storeLanes(c00, width, beta, c, r0, lanes);
             return;
         }
-        if (beta != 0f) c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(FloatVector.broadcast(SP, beta), c0);
-        c0.intoMemorySegment(c, r0 * 4, ORDER);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+        }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
     }
+
 
     /** c[at .. at + width) = v's first lanes (+ beta * c): the same operations as the vector epilogue. */
     private static void storeLanes(FloatVector v, int width, float beta, MemorySegment c, long at, float[] lanes) {

@@ -273,6 +273,11 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         current();
     }
 
+    /** Why a native BLAS ({@code openblas}, {@code blis}) does not load here, or null when it does. */
+    public static String nativeBlasProblem(String lib) {
+        return NativeBlas.problem(lib);
+    }
+
     /** The CPU model name from /proc/cpuinfo (the architecture elsewhere). */
     public static String cpuModel() {
         try {

@@ -63,8 +63,8 @@ final class DistCommand implements Callable<Integer> {
                 "#!/bin/sh",
                 "# mrine, self-contained: the bundled runtime and jars, no JDK needed.",
                 "here=$(cd \"$(dirname \"$0\")/..\" && pwd)",
-                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m)",
-                "exec \"$here/runtime/bin/java\" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m $MRINE_JAVA_OPTS \\",
+                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m and -Dmrine.tune.auto)",
+                "exec \"$here/runtime/bin/java\" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -Dmrine.tune.auto=true $MRINE_JAVA_OPTS \\",
                 "    -cp \"$here/lib/*\" org.mrine.cli.Main \"$@\"", "")));
         Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
         deleteTree(out);

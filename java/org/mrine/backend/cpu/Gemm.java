@@ -143,24 +143,34 @@ final class Gemm {
     }
 
     /**
-     * Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. When op(B) is larger
-     * than the tuning's block ({@link CpuTuning#blockKb()}: about what L2 holds beside A's rows and
-     * C), the columns go in panels whose block of op(B) stays in cache while every row passes over
-     * it, instead of every 4 rows streaming all of op(B) from memory. Each entry of C is still one
-     * unbroken chain of multiply-adds, so the panels change no bits.
-     *
-     * <p>(Blocking p as well, for tall op(B) such as the weight gradients' [3200, 128], would need
-     * tiles that resume their chains from partial sums in memory; JDK 25's C2 boxed every vector of
-     * such a tile, 10x slower, so p is not blocked.)
+     * The inner dimension goes in blocks of this many: C = beta C + alpha (sum over the first block),
+     * then C += alpha (sum over each next block), each block's sum one chain of multiply-adds from zero.
+     * A fixed part of the product's definition (not a tuning choice, so no choice changes the bits):
+     * a tall op(B), such as a weight gradient's [3200, 128], then stays in cache while every row of A
+     * passes over its block, instead of streaming from memory for every 4 rows of C.
+     */
+    static final int P_BLOCK = 512;
+
+    /**
+     * Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. The inner dimension
+     * goes in blocks of {@link #P_BLOCK}; within a block, when its part of op(B) is larger than the
+     * tuning's cache block ({@link CpuTuning#blockKb()}: about what L2 holds beside A's rows and C),
+     * the columns go in panels whose part of op(B) stays in cache while every row passes over it.
+     * The panels change no bits (each entry of C is computed the same way in any panel).
      */
     private static void rows(int from, int to, int tile, long blockBytes, boolean transA, int n, int k, float alpha,
                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                              float beta, MemorySegment c, long cOff, int ldc) {
         final int nPad = (n + L - 1) / L * L;
-        int nb = nPad;
-        if ((long) k * nPad * 4 > blockBytes) nb = Math.min(nPad, Math.max(4 * L, (int) (blockBytes / (4L * k)) / (4 * L) * (4 * L)));
-        for (int j0 = 0; j0 < n; j0 += nb) {
-            block(from, to, j0, Math.min(n, j0 + nb), tile, transA, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
+            int kb = Math.min(P_BLOCK, k - p0);
+            int nb = nPad;
+            if ((long) kb * nPad * 4 > blockBytes) nb = Math.min(nPad, Math.max(4 * L, (int) (blockBytes / (4L * kb)) / (4 * L) * (4 * L)));
+            long aBlock = aOff + (transA ? (long) p0 * lda : p0), bBlock = bOff + (long) p0 * ldb;
+            float betaBlock = p0 == 0 ? beta : 1f;
+            for (int j0 = 0; j0 < n; j0 += nb) {
+                block(from, to, j0, Math.min(n, j0 + nb), tile, transA, n, kb, alpha, a, aBlock, lda, b, bBlock, ldb, betaBlock, c, cOff, ldc);
+            }
         }
     }
 

@@ -12,11 +12,12 @@ import org.junit.jupiter.api.Test;
 /**
  * The GEMM under every Java choice of {@link CpuTuning} (register tile, cache block, threads, the
  * size from which products split) gives the same bits as the default, and the default is right
- * (against double-precision sums). Blocks of 16 KiB force column panels and blocks of p on small
- * products; the shapes leave partial vectors, leftover rows, and rows that split over threads.
+ * (against double-precision sums). Blocks of 16 KiB force column panels on small products; the
+ * shapes leave partial vectors, leftover rows, rows that split over threads, and an inner dimension
+ * longer than {@link Gemm#P_BLOCK}.
  */
 class GemmChoicesTest {
-    private static final int[][] SHAPES = {{1, 5, 3}, {7, 33, 70}, {13, 96, 200}, {37, 40, 300}, {64, 64, 64}, {130, 130, 90}, {9, 300, 40}};
+    private static final int[][] SHAPES = {{1, 5, 3}, {7, 33, 70}, {13, 96, 200}, {37, 40, 300}, {64, 64, 64}, {130, 130, 90}, {9, 300, 40}, {9, 40, 1100}};
 
     @Test
     void everyChoiceGivesTheSameBits() {

@@ -43,9 +43,9 @@ public final class TrainStep {
     }
 
     /**
-     * {@code repeats} timed steps after at least {@code warmup} untimed ones and at least
-     * {@code warmupSeconds} of them: the JIT needs a few seconds of a step before the Vector API
-     * code runs compiled (a count alone left the first size measured twice too slow).
+     * {@code repeats} timed steps after a warm-up: at least {@code warmup} untimed steps and
+     * {@code warmupSeconds} of them, and then more until the JIT has settled, at most six times as
+     * long (see {@link #warmUp}).
      */
     public static Result measure(String backend, ModelConfig cfg, int trials, int steps, int fieldEvery, int warmup,
                                  double warmupSeconds, int repeats) {
@@ -54,10 +54,7 @@ public final class TrainStep {
             model.initialize(new SplittableRandom(1));
             Batch batch = BenchSetups.batch(cfg, trials, steps, fieldEvery, 2);
             SplittableRandom noiseRng = new SplittableRandom(3);
-            long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
-                model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
-            }
+            warmUp(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng)), warmup, warmupSeconds);
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
@@ -67,6 +64,35 @@ public final class TrainStep {
             long flops = backend.equals("cpu")
                     ? Blas.countFlops(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng))) : 0;
             return new Result(ms, flops);
+        }
+    }
+
+    private static final java.lang.management.CompilationMXBean JIT = java.lang.management.ManagementFactory.getCompilationMXBean();
+
+    /**
+     * Runs step at least {@code minSteps} times and for at least {@code seconds}, then on until the
+     * JIT has settled: three steps in a row none faster than the best by 2%, and no compilation
+     * finished during the last of them; at most six times {@code seconds}. The Vector API kernels
+     * run ten times slower until C2 has compiled them, and on a loaded machine (2 cores, other
+     * processes) that took more than the 10 s a fixed warm-up gave: a figure then measured the JIT.
+     */
+    static void warmUp(Runnable step, int minSteps, double seconds) {
+        long start = System.nanoTime(), minEnd = start + (long) (seconds * 1e9), maxEnd = start + (long) (6 * seconds * 1e9);
+        double best = Double.MAX_VALUE;
+        int stale = 0;
+        for (int i = 0; ; i++) {
+            long compiled = JIT.getTotalCompilationTime(), t0 = System.nanoTime();
+            step.run();
+            long t1 = System.nanoTime();
+            double took = t1 - t0;
+            if (took < best * 0.98) {
+                best = took;
+                stale = 0;
+            } else {
+                stale++;
+            }
+            boolean settled = stale >= 3 && JIT.getTotalCompilationTime() == compiled;
+            if (i + 1 >= minSteps && t1 >= minEnd && (settled || t1 >= maxEnd)) return;
         }
     }
 

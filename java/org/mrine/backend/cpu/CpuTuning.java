@@ -58,9 +58,13 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         if (blasWork < 1) throw new IllegalArgumentException("cpu tuning: blas.work must be positive, got " + blasWork);
     }
 
-    /** The choices before any calibration: every core, the 4x2 tile (fits 16 vector registers), Java products. */
+    /**
+     * The choices before any calibration: every core; the 4x4 tile where vectors are 512 bits (AVX-512
+     * has 32 vector registers for its 16 accumulators), else 4x2 (fits 16); Java products.
+     */
     public static CpuTuning defaults() {
-        return new CpuTuning(cores(), "4x2", 256, 1L << 20, 100, "java", 1L << 24);
+        String tile = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? "4x4" : "4x2";
+        return new CpuTuning(cores(), tile, 256, 1L << 20, 100, "java", 1L << 24);
     }
 
     static int cores() {

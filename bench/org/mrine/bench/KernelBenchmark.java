@@ -35,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 2, time = 2)
+// 15 s of warm-up: C1 cannot compile the 4x4 and 8x2 tiles, which then run interpreted until C2
+// has compiled them (seconds on a loaded machine); a shorter warm-up measured the JIT
+@Warmup(iterations = 5, time = 3)
 @Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class KernelBenchmark {

@@ -45,7 +45,9 @@ final class BenchCommand implements Callable<Integer> {
         int repeats = quick ? 1 : 5, warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
         double warmupSeconds = quick ? 0 : 10;
         Map<String, Object> out = new LinkedHashMap<>();
+        CpuTuning.calibrateOnFirstUse();
         CpuTuning tuning = CpuTuning.current();
+        String tuningSource = CpuTuning.source();
         for (String kv : cpuChoices) {
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new IllegalArgumentException("--cpu " + kv + ": expected CHOICE=VALUE");
@@ -95,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
         out.put("machine_peak", peak);
         Map<String, Object> cpu = new LinkedHashMap<>();
         cpu.put("choices", tuning.toJson());
-        cpu.put("source", cpuChoices.isEmpty() ? CpuTuning.source() : "--cpu " + String.join(",", cpuChoices) + " over " + CpuTuning.source());
+        cpu.put("source", cpuChoices.isEmpty() ? tuningSource : "--cpu " + String.join(",", cpuChoices) + " over " + tuningSource);
         out.put("cpu_tuning", cpu);
         out.put("machine", MachineInfo.describe());
         out.put("commit", MachineInfo.commit());

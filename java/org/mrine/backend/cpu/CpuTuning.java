@@ -59,12 +59,13 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     }
 
     /**
-     * The choices before any calibration: every core; the 4x4 tile where vectors are 512 bits (AVX-512
-     * has 32 vector registers for its 16 accumulators), else 4x2 (fits 16); Java products.
+     * The choices before any calibration: every core, the 4x2 tile, Java products. 4x2 fits 16
+     * vector registers, and C1 compiles it: the 4x4 and 8x2 tiles, faster once C2 has compiled
+     * them where there are 32 registers, run interpreted until then (C1 runs out of registers on
+     * them), which on a loaded machine takes seconds; the calibration chooses them for long runs.
      */
     public static CpuTuning defaults() {
-        String tile = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? "4x4" : "4x2";
-        return new CpuTuning(cores(), tile, 256, 1L << 20, 100, "java", 1L << 24);
+        return new CpuTuning(cores(), "4x2", 256, 1L << 20, 100, "java", 1L << 24);
     }
 
     static int cores() {

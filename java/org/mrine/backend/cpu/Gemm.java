@@ -233,26 +233,33 @@ final class Gemm {
         // the epilogue is written out here: behind a helper call C2 would box the accumulators
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
-            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
-            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
-            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
-            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-        } else {
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
         }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
     }
 
     /** 8 rows by 2 vectors: 16 accumulators, 2 loads and 8 broadcasts per 16 multiply-adds. Needs 32 vector
@@ -295,42 +302,57 @@ final class Gemm {
         // the epilogue is written out here: behind a helper call C2 would box the accumulators
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
-            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
-            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
-            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
-            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-            c40.mul(va).intoMemorySegment(c, r4 * 4, ORDER);
-            c41.mul(va).intoMemorySegment(c, (r4 + L) * 4, ORDER);
-            c50.mul(va).intoMemorySegment(c, r5 * 4, ORDER);
-            c51.mul(va).intoMemorySegment(c, (r5 + L) * 4, ORDER);
-            c60.mul(va).intoMemorySegment(c, r6 * 4, ORDER);
-            c61.mul(va).intoMemorySegment(c, (r6 + L) * 4, ORDER);
-            c70.mul(va).intoMemorySegment(c, r7 * 4, ORDER);
-            c71.mul(va).intoMemorySegment(c, (r7 + L) * 4, ORDER);
-        } else {
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        c40 = c40.mul(va);
+        c41 = c41.mul(va);
+        c50 = c50.mul(va);
+        c51 = c51.mul(va);
+        c60 = c60.mul(va);
+        c61 = c61.mul(va);
+        c70 = c70.mul(va);
+        c71 = c71.mul(va);
+        if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r4 * 4, ORDER).fma(vb, c40.mul(va)).intoMemorySegment(c, r4 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r4 + L) * 4, ORDER).fma(vb, c41.mul(va)).intoMemorySegment(c, (r4 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r5 * 4, ORDER).fma(vb, c50.mul(va)).intoMemorySegment(c, r5 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r5 + L) * 4, ORDER).fma(vb, c51.mul(va)).intoMemorySegment(c, (r5 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r6 * 4, ORDER).fma(vb, c60.mul(va)).intoMemorySegment(c, r6 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r6 + L) * 4, ORDER).fma(vb, c61.mul(va)).intoMemorySegment(c, (r6 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r7 * 4, ORDER).fma(vb, c70.mul(va)).intoMemorySegment(c, r7 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r7 + L) * 4, ORDER).fma(vb, c71.mul(va)).intoMemorySegment(c, (r7 + L) * 4, ORDER);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
+            c40 = FloatVector.fromMemorySegment(SP, c, r4 * 4, ORDER).fma(vb, c40);
+            c41 = FloatVector.fromMemorySegment(SP, c, (r4 + L) * 4, ORDER).fma(vb, c41);
+            c50 = FloatVector.fromMemorySegment(SP, c, r5 * 4, ORDER).fma(vb, c50);
+            c51 = FloatVector.fromMemorySegment(SP, c, (r5 + L) * 4, ORDER).fma(vb, c51);
+            c60 = FloatVector.fromMemorySegment(SP, c, r6 * 4, ORDER).fma(vb, c60);
+            c61 = FloatVector.fromMemorySegment(SP, c, (r6 + L) * 4, ORDER).fma(vb, c61);
+            c70 = FloatVector.fromMemorySegment(SP, c, r7 * 4, ORDER).fma(vb, c70);
+            c71 = FloatVector.fromMemorySegment(SP, c, (r7 + L) * 4, ORDER).fma(vb, c71);
         }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        c40.intoMemorySegment(c, r4 * 4, ORDER);
+        c41.intoMemorySegment(c, (r4 + L) * 4, ORDER);
+        c50.intoMemorySegment(c, r5 * 4, ORDER);
+        c51.intoMemorySegment(c, (r5 + L) * 4, ORDER);
+        c60.intoMemorySegment(c, r6 * 4, ORDER);
+        c61.intoMemorySegment(c, (r6 + L) * 4, ORDER);
+        c70.intoMemorySegment(c, r7 * 4, ORDER);
+        c71.intoMemorySegment(c, (r7 + L) * 4, ORDER);
     }
 
     /** 4 rows by 4 vectors: 16 accumulators, 4 loads and 4 broadcasts per 16 multiply-adds (a 64-wide
@@ -370,42 +392,57 @@ final class Gemm {
         // the epilogue is written out here: behind a helper call C2 would box the accumulators
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
-            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            c02.mul(va).intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
-            c03.mul(va).intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
-            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
-            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            c12.mul(va).intoMemorySegment(c, (r1 + 2 * L) * 4, ORDER);
-            c13.mul(va).intoMemorySegment(c, (r1 + 3 * L) * 4, ORDER);
-            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
-            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            c22.mul(va).intoMemorySegment(c, (r2 + 2 * L) * 4, ORDER);
-            c23.mul(va).intoMemorySegment(c, (r2 + 3 * L) * 4, ORDER);
-            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
-            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-            c32.mul(va).intoMemorySegment(c, (r3 + 2 * L) * 4, ORDER);
-            c33.mul(va).intoMemorySegment(c, (r3 + 3 * L) * 4, ORDER);
-        } else {
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c02 = c02.mul(va);
+        c03 = c03.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c12 = c12.mul(va);
+        c13 = c13.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c22 = c22.mul(va);
+        c23 = c23.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        c32 = c32.mul(va);
+        c33 = c33.mul(va);
+        if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02.mul(va)).intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03.mul(va)).intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + 2 * L) * 4, ORDER).fma(vb, c12.mul(va)).intoMemorySegment(c, (r1 + 2 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + 3 * L) * 4, ORDER).fma(vb, c13.mul(va)).intoMemorySegment(c, (r1 + 3 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + 2 * L) * 4, ORDER).fma(vb, c22.mul(va)).intoMemorySegment(c, (r2 + 2 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + 3 * L) * 4, ORDER).fma(vb, c23.mul(va)).intoMemorySegment(c, (r2 + 3 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + 2 * L) * 4, ORDER).fma(vb, c32.mul(va)).intoMemorySegment(c, (r3 + 2 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + 3 * L) * 4, ORDER).fma(vb, c33.mul(va)).intoMemorySegment(c, (r3 + 3 * L) * 4, ORDER);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c02 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02);
+            c03 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c12 = FloatVector.fromMemorySegment(SP, c, (r1 + 2 * L) * 4, ORDER).fma(vb, c12);
+            c13 = FloatVector.fromMemorySegment(SP, c, (r1 + 3 * L) * 4, ORDER).fma(vb, c13);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c22 = FloatVector.fromMemorySegment(SP, c, (r2 + 2 * L) * 4, ORDER).fma(vb, c22);
+            c23 = FloatVector.fromMemorySegment(SP, c, (r2 + 3 * L) * 4, ORDER).fma(vb, c23);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
+            c32 = FloatVector.fromMemorySegment(SP, c, (r3 + 2 * L) * 4, ORDER).fma(vb, c32);
+            c33 = FloatVector.fromMemorySegment(SP, c, (r3 + 3 * L) * 4, ORDER).fma(vb, c33);
         }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c02.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+        c03.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c12.intoMemorySegment(c, (r1 + 2 * L) * 4, ORDER);
+        c13.intoMemorySegment(c, (r1 + 3 * L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c22.intoMemorySegment(c, (r2 + 2 * L) * 4, ORDER);
+        c23.intoMemorySegment(c, (r2 + 3 * L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        c32.intoMemorySegment(c, (r3 + 2 * L) * 4, ORDER);
+        c33.intoMemorySegment(c, (r3 + 3 * L) * 4, ORDER);
     }
 
     /** 4 rows by 1 vector, columns [j, j + width): a partial last vector (width &lt; L) goes to C lane by
@@ -476,18 +513,21 @@ final class Gemm {
         }
         long r0 = cOff + (long) i * ldc + j;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
-            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            c02.mul(va).intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
-            c03.mul(va).intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
-        } else {
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c02 = c02.mul(va);
+        c03 = c03.mul(va);
+        if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02.mul(va)).intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03.mul(va)).intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c02 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02);
+            c03 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03);
         }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c02.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+        c03.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
     }
 
     /** One row by one vector, like {@link #tile4x1}. */

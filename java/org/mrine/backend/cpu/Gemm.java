@@ -10,13 +10,15 @@ import jdk.incubator.vector.VectorSpecies;
  * Register-blocked matrix product on off-heap float32 memory, the hot loop of the CPU backend:
  * C[m,n] = alpha * op(A) op(B) + beta * C. Each tile of C (4 rows by 2 vectors, or the tuning's
  * {@link CpuTuning#tile()}: 8 x 2 or 4 x 4 where there are 32 vector registers) is accumulated in
- * registers over the whole inner dimension, then written once. op(B) is read row by row, so a
- * transposed B is first packed into a per-thread buffer. Large products split their rows over the
- * threads ({@link CpuThreads}) in chunks whose bounds depend on the product's shape only.
+ * registers over a block of the inner dimension ({@link #P_BLOCK}), then written. op(B) is read row
+ * by row, so a transposed B is first packed into a per-thread buffer. Large products split their
+ * rows over the threads ({@link CpuThreads}) in chunks whose bounds depend on the product's shape
+ * only; a native BLAS may take the largest ({@link CpuTuning#blas()}).
  *
- * <p>Every tile computes each entry of C the same way: acc = 0; acc = fma(a_ip, b_pj, acc) for
- * p = 0..k-1; then alpha * acc, then + beta * c. The tile shape, the thread count and the split
- * change which entries are computed together, never an entry's bits.
+ * <p>Every tile computes each entry of C the same way: for the first block of p, acc = 0,
+ * acc = fma(a_ip, b_pj, acc) over the block, c = beta * c + alpha * acc (beta * c only when beta
+ * is not 0); for each next block the same with c + alpha * acc. The tile, the cache panels, the
+ * thread count and the split change which entries are computed together, never an entry's bits.
  */
 final class Gemm {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;

@@ -10,6 +10,7 @@ import org.mrine.backend.Backends;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.LdmParams;
 import org.mrine.backend.cpu.Blas;
+import org.mrine.backend.cpu.CpuTuning;
 import org.mrine.tensor.Tensor;
 import org.mrine.tensor.Workspace;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,6 +21,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -33,16 +35,26 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 2, time = 2)
+// 15 s of warm-up: C1 cannot compile the 4x4 and 8x2 tiles, which then run interpreted until C2
+// has compiled them (seconds on a loaded machine); a shorter warm-up measured the JIT
+@Warmup(iterations = 5, time = 3)
 @Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class KernelBenchmark {
-    static final int ROWS = 1600, WIDTH = 128, LATENT = 64, STEPS = 50;
+    static final int ROWS = 1600, WIDTH = 128, LATENT = 64, STEPS = 50, WIDE = 800, BATCH_ROWS = 3200;
+
+    /**
+     * CPU choices for this run, as mrine tune --set takes them, separated by ';' (for example
+     * {@code -p cpu='gemm.tile=4x2;threads=1'}); empty: the stored calibration or the defaults.
+     */
+    @Param({""})
+    public String cpu;
     /** Flops of one Kalman covariance step with a sample, counted as 2 per multiply-add of its products. */
     static final int KALMAN_STEP_FLOPS = 2 * (LATENT * LATENT * LATENT * 7 + LATENT * LATENT * LATENT / 3 + LATENT * LATENT * LATENT);
 
     private Arena arena;
-    private MemorySegment a, b, c, small1, small2, small3;
+    private MemorySegment a, b, c, small1, small2, small3, gradIn, gradOut, gradW, wideIn, wideW, wideOut;
+    private CpuTuning.Scope tuning;
     private Backend be;
     private Tensor in, weight, bias, out;
     private LdmParams ldm;
@@ -51,8 +63,20 @@ public class KernelBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
+        CpuTuning t = CpuTuning.current();
+        for (String kv : cpu.split(";")) {
+            if (!kv.isBlank()) t = t.with(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+        }
+        tuning = CpuTuning.use(t);
+        System.out.println("cpu choices: " + t.toJson());
         SplittableRandom rng = new SplittableRandom(1);
         arena = Arena.ofShared();
+        gradIn = random(arena, BATCH_ROWS * WIDTH, rng);
+        gradOut = random(arena, BATCH_ROWS * WIDTH, rng);
+        gradW = arena.allocate((long) WIDTH * WIDTH * 4, 64);
+        wideIn = random(arena, BATCH_ROWS * WIDTH, rng);
+        wideW = random(arena, WIDE * WIDTH, rng);
+        wideOut = arena.allocate((long) BATCH_ROWS * WIDE * 4, 64);
         a = random(arena, ROWS * WIDTH, rng);
         b = random(arena, WIDTH * WIDTH, rng);
         c = arena.allocate((long) ROWS * WIDTH * 4, 64);
@@ -102,6 +126,20 @@ public class KernelBenchmark {
         Blas.mm(false, false, LATENT, LATENT, LATENT, 1f, small1, 0, small2, 0, 0f, small3, 0);
     }
 
+    /** A batched layer's weight gradient at B = 32, T = 100: dPre^T [128,3200] x in [3200,128] (tall op(B)). */
+    @Benchmark
+    @OperationsPerInvocation(2 * BATCH_ROWS * WIDTH * WIDTH)
+    public void gemmWeightGradient() {
+        Blas.mm(true, false, WIDTH, WIDTH, BATCH_ROWS, 1f, gradOut, 0, gradIn, 0, 1f, gradW, 0);
+    }
+
+    /** An 800-channel decoder output layer at B = 32, T = 100: [3200,128] x W[800,128]^T (wide op(B)). */
+    @Benchmark
+    @OperationsPerInvocation(2 * BATCH_ROWS * WIDE * WIDTH)
+    public void gemmWideOutput() {
+        Blas.mm(false, true, BATCH_ROWS, WIDE, WIDTH, 1f, wideIn, 0, wideW, 0, 0f, wideOut, 0);
+    }
+
     /** A hidden layer forward over 1600 rows: product, bias, tanh. */
     @Benchmark
     @OperationsPerInvocation(2 * ROWS * WIDTH * WIDTH)
@@ -120,5 +158,6 @@ public class KernelBenchmark {
     public void tearDown() {
         be.close();
         arena.close();
+        tuning.close();
     }
 }

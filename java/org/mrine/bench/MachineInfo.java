@@ -45,6 +45,15 @@ public final class MachineInfo {
         return -1;
     }
 
+    /** The 1-minute load average (Linux /proc/loadavg), or -1: how busy the machine was. */
+    public static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** The git commit of the working directory, or "unknown". */
     public static String commit() {
         try {

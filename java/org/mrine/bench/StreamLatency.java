@@ -20,7 +20,18 @@ public final class StreamLatency {
     private StreamLatency() {
     }
 
+    /** {@link #measure(ModelConfig, int, boolean, int, int, int, long)} in one round. */
     public static Map<String, Object> measure(ModelConfig cfg, int fieldEvery, boolean shortcut, int warmup, int steps, long seed) {
+        return measure(cfg, fieldEvery, shortcut, warmup, steps, 1, seed);
+    }
+
+    /**
+     * {@code rounds} rounds of {@code steps} timed pushes after {@code warmup} untimed ones: the
+     * percentiles of each round, reported as their median over the rounds with their spread
+     * ({@code p99_us_stats}), so one disturbed round shows as spread instead of as the figure.
+     */
+    public static Map<String, Object> measure(ModelConfig cfg, int fieldEvery, boolean shortcut, int warmup, int steps,
+                                              int rounds, long seed) {
         try (Backend be = Backends.create("cpu")) {
             MrineModel model = new MrineModel(cfg, be);
             model.initialize(new SplittableRandom(seed));
@@ -38,23 +49,38 @@ public final class StreamLatency {
             }
             float[][] spikesOnly = new float[2][];
             for (int t = 0; t < warmup; t++) dec.push(step(samples, spikesOnly, t, fieldEvery));
+            double[] p50 = new double[rounds], p99 = new double[rounds], p999 = new double[rounds], max = new double[rounds];
+            double[] rate = new double[rounds];
             long[] nanos = new long[steps];
-            long start = System.nanoTime();
-            for (int t = 0; t < steps; t++) {
-                float[][] in = step(samples, spikesOnly, warmup + t, fieldEvery);
-                long t0 = System.nanoTime();
-                dec.push(in);
-                nanos[t] = System.nanoTime() - t0;
+            int t = warmup;
+            for (int r = 0; r < rounds; r++) {
+                long start = System.nanoTime();
+                for (int i = 0; i < steps; i++, t++) {
+                    float[][] in = step(samples, spikesOnly, t, fieldEvery);
+                    long t0 = System.nanoTime();
+                    dec.push(in);
+                    nanos[i] = System.nanoTime() - t0;
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                Arrays.sort(nanos);
+                p50[r] = nanos[steps / 2] / 1e3;
+                p99[r] = nanos[(int) (steps * 0.99)] / 1e3;
+                p999[r] = nanos[(int) (steps * 0.999)] / 1e3;
+                max[r] = nanos[steps - 1] / 1e3;
+                rate[r] = steps / seconds;
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Arrays.sort(nanos);
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("p50_us", nanos[steps / 2] / 1e3);
-            out.put("p99_us", nanos[(int) (steps * 0.99)] / 1e3);
-            out.put("p999_us", nanos[(int) (steps * 0.999)] / 1e3);
-            out.put("max_us", nanos[steps - 1] / 1e3);
-            out.put("steps_per_s", steps / seconds);
+            out.put("p50_us", Stats.round(Stats.median(p50), 3));
+            out.put("p99_us", Stats.round(Stats.median(p99), 3));
+            out.put("p999_us", Stats.round(Stats.median(p999), 3));
+            out.put("max_us", Stats.round(Arrays.stream(max).max().orElse(0), 3));
+            out.put("steps_per_s", Stats.round(Stats.median(rate), 1));
             out.put("steps", steps);
+            out.put("rounds", rounds);
+            if (rounds > 1) {
+                out.put("p50_us_stats", Stats.summary(p50, 3));
+                out.put("p99_us_stats", Stats.summary(p99, 3));
+            }
             out.put("shortcut", shortcut);
             out.put("full_covariance_updates", dec.fullCovarianceUpdates());
             return out;

@@ -1,9 +1,11 @@
 package org.mrine.bench;
 
-import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
+import org.mrine.backend.cpu.Blas;
 import org.mrine.model.Batch;
 import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
@@ -17,30 +19,81 @@ public final class TrainStep {
     private TrainStep() {
     }
 
+    /** Timed repeats of one set-up: ms per sample-step of each repeat, and the flops of one step (CPU backend; 0 elsewhere). */
+    public record Result(double[] msPerSampleStep, long flopsPerStep) {
+        /** The JSON object: median and spread of ms per sample-step, and GFLOP/s against the machine's peak. */
+        public Map<String, Object> toJson(int trials, int steps, double peakGflopsOneCore, int threads) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            double median = Stats.median(msPerSampleStep);
+            t.put("ms_per_sample_step", Stats.round(median, 5));
+            t.put("ms_per_sample_step_stats", Stats.summary(msPerSampleStep, 5));
+            t.put("trials", trials);
+            t.put("steps", steps);
+            if (flopsPerStep > 0) {
+                double gflops = flopsPerStep / (median * trials * steps * 1e6);
+                t.put("gflop_per_step", Stats.round(flopsPerStep / 1e9, 3));
+                t.put("gflops", Stats.round(gflops, 2));
+                if (peakGflopsOneCore > 0) {
+                    t.put("share_of_one_core_peak", Stats.round(gflops / peakGflopsOneCore, 3));
+                    t.put("share_of_peak_on_threads", Stats.round(gflops / (peakGflopsOneCore * threads), 3));
+                }
+            }
+            return t;
+        }
+    }
+
     /**
-     * Median over {@code repeats} timed steps, after at least {@code warmup} untimed ones and at
-     * least {@code warmupSeconds} of them: the JIT needs a few seconds of a step before the Vector
-     * API code runs compiled (a count alone left the first size measured twice too slow).
+     * {@code repeats} timed steps after a warm-up: at least {@code warmup} untimed steps and
+     * {@code warmupSeconds} of them, and then more until the JIT has settled, at most six times as
+     * long (see {@link #warmUp}).
      */
-    public static double msPerSampleStep(String backend, ModelConfig cfg, int trials, int steps, int warmup,
-                                         double warmupSeconds, int repeats) {
+    public static Result measure(String backend, ModelConfig cfg, int trials, int steps, int fieldEvery, int warmup,
+                                 double warmupSeconds, int repeats) {
         try (Backend be = Backends.create(backend)) {
             MrineModel model = new MrineModel(cfg, be);
             model.initialize(new SplittableRandom(1));
-            Batch batch = BenchSetups.batch(cfg, trials, steps, 5, 2);
+            Batch batch = BenchSetups.batch(cfg, trials, steps, fieldEvery, 2);
             SplittableRandom noiseRng = new SplittableRandom(3);
-            long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
-                model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
-            }
+            warmUp(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng)), warmup, warmupSeconds);
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
                 model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
-                ms[i] = (System.nanoTime() - t0) / 1e6;
+                ms[i] = (System.nanoTime() - t0) / 1e6 / ((double) trials * steps);
             }
-            Arrays.sort(ms);
-            return ms[repeats / 2] / ((double) trials * steps);
+            long flops = backend.equals("cpu")
+                    ? Blas.countFlops(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng))) : 0;
+            return new Result(ms, flops);
         }
     }
+
+    private static final java.lang.management.CompilationMXBean JIT = java.lang.management.ManagementFactory.getCompilationMXBean();
+
+    /**
+     * Runs step at least {@code minSteps} times and for at least {@code seconds}, then on until the
+     * JIT has settled: three steps in a row none faster than the best by 2%, and no compilation
+     * finished during the last of them; at most six times {@code seconds}. The Vector API kernels
+     * run ten times slower until C2 has compiled them, and on a loaded machine (2 cores, other
+     * processes) that took more than the 10 s a fixed warm-up gave: a figure then measured the JIT.
+     */
+    static void warmUp(Runnable step, int minSteps, double seconds) {
+        long start = System.nanoTime(), minEnd = start + (long) (seconds * 1e9), maxEnd = start + (long) (6 * seconds * 1e9);
+        double best = Double.MAX_VALUE;
+        int stale = 0;
+        for (int i = 0; ; i++) {
+            long compiled = JIT.getTotalCompilationTime(), t0 = System.nanoTime();
+            step.run();
+            long t1 = System.nanoTime();
+            double took = t1 - t0;
+            if (took < best * 0.98) {
+                best = took;
+                stale = 0;
+            } else {
+                stale++;
+            }
+            boolean settled = stale >= 3 && JIT.getTotalCompilationTime() == compiled;
+            if (i + 1 >= minSteps && t1 >= minEnd && (settled || t1 >= maxEnd)) return;
+        }
+    }
+
 }

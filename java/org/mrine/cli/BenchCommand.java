@@ -1,23 +1,30 @@
 package org.mrine.cli;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
+import org.mrine.backend.cpu.CpuCalibration;
+import org.mrine.backend.cpu.CpuTuning;
 import org.mrine.bench.BenchSetups;
 import org.mrine.bench.MachineInfo;
 import org.mrine.bench.ServeLatency;
+import org.mrine.bench.Stats;
 import org.mrine.bench.StreamLatency;
 import org.mrine.bench.TrainStep;
+import org.mrine.bench.TrainStepProcess;
 import org.mrine.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code mrine bench}: training-step and streaming speed, as one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measures one fwd+bwd training step at the paper's size (B = 32, T = 50 and 100) and the",
-                "per-step latency of streaming inference (paper size, and 800 + 800 channels), and prints JSON."})
+        description = {"Measures one fwd+bwd training step at the paper's size (B = 32, T = 50 and 100), at 800 + 800",
+                "and 10,000 channels (T = 100, each in its own JVM, with its peak memory), and the per-step latency of",
+                "streaming inference (paper size, and 800 + 800 channels), each as the median and spread over repeats",
+                "beside the machine's measured FMA peak, and prints JSON."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print only the JSON object")
@@ -34,6 +41,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--serve-steps", defaultValue = "100000", description = "measured steps per serve figure (default: ${DEFAULT-VALUE})")
     int serveSteps;
+
+    @Option(names = "--cpu", paramLabel = "CHOICE=VALUE", split = ",",
+            description = "CPU backend choices for this run (as mrine tune --set): threads, gemm.tile, parallel.work, spin.us, blas, blas.work")
+    List<String> cpuChoices = List.of();
+
+    @Option(names = "--no-scale", description = "skip the high-channel training steps (train.high_channel, train.calcium_10k)")
+    boolean noScale;
 
     @Override
     @SuppressWarnings("unchecked")
@@ -55,13 +69,38 @@ final class BenchCommand implements Callable<Integer> {
             trainBackend = be.name();
         }
         Map<String, Object> out = new LinkedHashMap<>();
+        CpuTuning.calibrateOnFirstUse();
+        CpuTuning tuning = CpuTuning.current();
+        String tuningSource = CpuTuning.source();
+        for (String kv : cpuChoices) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--cpu " + kv + ": expected CHOICE=VALUE");
+            tuning = tuning.with(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        CpuTuning.use(tuning);
+        if (!json) System.err.println("machine peak ...");
+        // the yardstick: one core's multiply-add rate, and all cores' (which shows shared FMA units)
+        double peak1 = CpuCalibration.fmaPeakGflops(1, 0.3);
+        double peakAll = CpuCalibration.fmaPeakGflops(Runtime.getRuntime().availableProcessors(), 0.3);
+        Map<String, Object> peak = new LinkedHashMap<>();
+        peak.put("fma_gflops_one_core", Stats.round(peak1, 1));
+        peak.put("fma_gflops_all_cores", Stats.round(peakAll, 1));
+        peak.put("load_average_at_start", MachineInfo.loadAverage());
         // T = 100 runs first, so the resident peak read right after it is that of a B = 32, T = 100
         // training step (plus the JVM), not of the streaming models measured later.
-        Map<String, Object> t100 = trainStep(trainBackend, 100, warmup, warmupSeconds, repeats);
+        int trainRepeats = quick ? 2 : 9;
+        Map<String, Object> t100 = trainStep(trainBackend, 100, warmup, warmupSeconds, trainRepeats, peak1, tuning.threads());
         double trainPeakMb = MachineInfo.peakResidentMb();
         Map<String, Object> train = new LinkedHashMap<>();
-        train.put("T50", trainStep(trainBackend, 50, warmup, warmupSeconds, repeats));
+        train.put("T50", trainStep(trainBackend, 50, warmup, warmupSeconds, trainRepeats, peak1, tuning.threads()));
         train.put("T100", t100);
+        if (!noScale && trainBackend.equals("cpu")) {
+            // each in a fresh JVM: peak_memory_mb is then that set-up's own
+            if (!json) System.err.println("training step, 800 + 800 channels, B = 32, T = 100 (own JVM) ...");
+            train.put("high_channel", TrainStepProcess.run("high_channel", 32, 100, quick ? 0 : 10, quick ? 1 : 5, peak1, tuning));
+            if (!json) System.err.println("training step, 10,000 calcium channels, B = 32, T = 100 (own JVM) ...");
+            train.put("calcium_10k", TrainStepProcess.run("calcium_10k", 32, 100, quick ? 0 : 10, quick ? 1 : 3, peak1, tuning));
+        }
         out.put("train", train);
         Map<String, Object> stream = new LinkedHashMap<>();
         if (!json) System.err.println("streaming, paper size ...");
@@ -69,10 +108,11 @@ final class BenchCommand implements Callable<Integer> {
         // more before the whole push path runs C2-compiled (the field's path runs on every 5th push
         // only, and a compilation during the measurement shows in p99)
         int streamWarmup = quick ? 3000 : 100_000;
-        stream.put("paper", StreamLatency.measure(BenchSetups.paper(), 5, true, streamWarmup, pushes, 1));
+        int rounds = quick ? 1 : 5;
+        stream.put("paper", StreamLatency.measure(BenchSetups.paper(), 5, true, streamWarmup, pushes, rounds, 1));
         stream.put("paper_full_update", StreamLatency.measure(BenchSetups.paper(), 5, false, 20, quick ? 50 : 500, 1));
         if (!json) System.err.println("streaming, 800 + 800 channels ...");
-        stream.put("high_channel", StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, 2));
+        stream.put("high_channel", StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, rounds, 2));
         // the streaming figures are the CPU's (the embeddable decoder's; CudaBench stream measures it on a GPU)
         stream.replaceAll((name, figure) -> {
             Map<String, Object> named = new LinkedHashMap<>((Map<String, Object>) figure);
@@ -85,6 +125,11 @@ final class BenchCommand implements Callable<Integer> {
         out.put("peak_memory_of", "resident set (VmHWM) of this process after the B = 32, T = 100 training step, JVM included");
         out.put("process_peak_memory_mb", MachineInfo.peakResidentMb());
         out.put("backend", trainBackend);
+        out.put("machine_peak", peak);
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("choices", tuning.toJson());
+        cpu.put("source", cpuChoices.isEmpty() ? tuningSource : "--cpu " + String.join(",", cpuChoices) + " over " + tuningSource);
+        out.put("cpu_tuning", cpu);
         out.put("machine", MachineInfo.describe());
         out.put("commit", MachineInfo.commit());
         out.put("date", java.time.LocalDate.now().toString());
@@ -122,14 +167,15 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * One training-step measurement at the paper's size, B = 32, as its JSON object. On a GPU the
-     * step's time includes the wait for the device: the step ends by reading its loss terms.
+     * One training-step measurement at the paper's size, B = 32, as its JSON object, named with the
+     * backend that ran it. On a GPU the step's time includes the wait for the device: the step ends
+     * by reading its loss terms.
      */
-    private Map<String, Object> trainStep(String trainBackend, int steps, int warmup, double warmupSeconds, int repeats) {
+    private Map<String, Object> trainStep(String trainBackend, int steps, int warmup, double warmupSeconds, int repeats, double peak1,
+                                          int threads) {
         if (!json) System.err.printf("training step, B = 32, T = %d ...%n", steps);
-        Map<String, Object> t = new LinkedHashMap<>();
-        t.put("ms_per_sample_step", TrainStep.msPerSampleStep(trainBackend, BenchSetups.paper(), 32, steps, warmup, warmupSeconds, repeats));
-        t.put("trials", 32);
+        Map<String, Object> t = TrainStep.measure(trainBackend, BenchSetups.paper(), 32, steps, BenchSetups.FIELD_EVERY, warmup, warmupSeconds,
+                repeats).toJson(32, steps, peak1, threads);
         t.put("backend", trainBackend);
         return t;
     }

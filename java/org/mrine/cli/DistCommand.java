@@ -87,11 +87,11 @@ final class DistCommand implements Callable<Integer> {
                 "#!/bin/sh",
                 "# mrine, self-contained: the bundled runtime and jars, no JDK needed.",
                 "here=$(cd \"$(dirname \"$0\")/..\" && pwd)",
-                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m, ZGC for serve and the Unsafe flag)",
+                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m, ZGC for serve, the Unsafe flag and -Dmrine.tune.auto)",
                 "gc=\"-XX:+UseParallelGC -Xmn64m\"",
                 "if [ \"${1:-}\" = serve ]; then gc=-XX:+UseZGC; fi",
                 "exec \"$here/runtime/bin/java\" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
-                        + " --sun-misc-unsafe-memory-access=allow $gc $MRINE_JAVA_OPTS \\",
+                        + " --sun-misc-unsafe-memory-access=allow $gc -Dmrine.tune.auto=true $MRINE_JAVA_OPTS \\",
                 "    -cp \"$here/lib/*\" org.mrine.cli.Main \"$@\"", ""));
     }
 

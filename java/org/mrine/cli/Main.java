@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {LossCommand.class, CheckCommand.class, BenchCommand.class, SimulateCommand.class, TrainCommand.class,
                 EvaluateCommand.class, DemoCommand.class, DistCommand.class,
                 ImportCommand.class, InspectCommand.class, StreamCommand.class, SweepCommand.class,
-                ServeCommand.class})
+                ServeCommand.class, TuneCommand.class})
 public final class Main implements Runnable {
 
     /** The flag, accepted anywhere on the command line, that adds stack traces to error messages. */

@@ -20,6 +20,26 @@ public final class Blas {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     static final boolean VECTOR = !"false".equals(System.getProperty("mrine.vector"));
 
+    /** Whether {@link #countFlops} is counting (a plain flag: counting runs are timed separately). */
+    private static volatile boolean counting;
+    private static final java.util.concurrent.atomic.LongAdder FLOPS = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * The floating-point operations the products, factorizations and solves of this class do while
+     * {@code work} runs (2 per multiply-add, n^3/3 per Cholesky factor, 2 n^2 per solved column):
+     * what a benchmark divides by its time for GFLOP/s. Elementwise work is not counted.
+     */
+    public static synchronized long countFlops(Runnable work) {
+        FLOPS.reset();
+        counting = true;
+        try {
+            work.run();
+        } finally {
+            counting = false;
+        }
+        return FLOPS.sum();
+    }
+
     private Blas() {
     }
 
@@ -178,6 +198,7 @@ public final class Blas {
                             MemorySegment b, long bOff, int ldb,
                             float beta,
                             MemorySegment c, long cOff, int ldc) {
+        if (counting) FLOPS.add(2L * m * n * k);
         // matrix-vector and outer products (the per-trial mean recursions) take their own loops
         boolean contiguousA = lda == (transA ? m : k);
         if (n == 1 && contiguousA && (transB || ldb == 1) && (beta == 0f || beta == 1f)) {
@@ -333,6 +354,7 @@ public final class Blas {
      * @throws ArithmeticException when a pivot is not positive (the matrix is not SPD)
      */
     public static void cholesky(int n, MemorySegment a, long off) {
+        if (counting) FLOPS.add((long) n * n * n / 3);
         // on a heap copy: the same loops over a MemorySegment ran at half the speed (each access
         // re-checks the segment, and the updates read back what the previous pass just wrote)
         float[] w = heapScratch(0, n * n);
@@ -385,6 +407,7 @@ public final class Blas {
      * multiply-add latency).
      */
     public static void cholSolve(int n, int nrhs, MemorySegment u, long uOff, MemorySegment b, long bOff) {
+        if (counting) FLOPS.add(2L * n * n * nrhs);
         if (!VECTOR || nrhs < LANES) {
             cholSolveSimple(n, nrhs, u, uOff, b, bOff);
             return;

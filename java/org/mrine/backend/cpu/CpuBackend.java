@@ -17,13 +17,15 @@ import org.mrine.tensor.Workspace;
 public final class CpuBackend implements Backend {
     private final Workspace workspace = new Workspace();
     private final Arena scratch = Arena.ofShared();
-    /** Per-worker scratch: Kalman and RTS workspaces, and gradient accumulators reduced after each parallel pass. */
-    private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.WORKERS];
-    private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.WORKERS];
-    private final LdmParams[] gradScratch = new LdmParams[CpuThreads.WORKERS];
+    /** Per-thread scratch: Kalman and RTS workspaces. */
+    private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.MAX_WORKERS];
+    private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.MAX_WORKERS];
+    /** Per-item gradient accumulators of the parallel passes, reduced in item order afterwards. */
+    private LdmParams[] itemGrads = new LdmParams[0];
     private int scratchDim;
 
     public CpuBackend() {
+        CpuTuning.calibrateOnFirstUse();
     }
 
     /**
@@ -42,7 +44,7 @@ public final class CpuBackend implements Backend {
 
     private void ensureScratch(int dim) {
         if (dim > scratchDim) {
-            for (int w = 0; w < CpuThreads.WORKERS; w++) {
+            for (int w = 0; w < CpuThreads.MAX_WORKERS; w++) {
                 kalmanScratch[w] = new CpuKalman(scratch, dim);
                 rtsScratch[w] = new CpuRts(scratch, dim);
             }
@@ -50,32 +52,39 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Zeroed gradient accumulators shaped like grad, one per worker beyond the first. */
-    private LdmParams[] gradAccumulators(LdmParams grad, int workers) {
-        LdmParams[] acc = new LdmParams[workers];
-        acc[0] = grad;
-        for (int w = 1; w < workers; w++) {
-            LdmParams g = gradScratch[w];
+    /**
+     * Gradient accumulators for the items of a parallel pass: grad itself when there is one item,
+     * else one zeroed accumulator per item, which {@link #reduce} adds to grad in item order. The
+     * sums then never depend on which thread ran which item, nor on how many threads there were.
+     */
+    private LdmParams[] gradAccumulators(LdmParams grad, int items) {
+        if (items == 1) return new LdmParams[] {grad};
+        if (itemGrads.length < items) itemGrads = java.util.Arrays.copyOf(itemGrads, items);
+        LdmParams[] acc = new LdmParams[items];
+        for (int i = 0; i < items; i++) {
+            LdmParams g = itemGrads[i];
             if (g == null || g.a().size() != grad.a().size() || g.c().size() != grad.c().size()) {
                 g = new LdmParams(workspace.zeros(grad.a().shape()), workspace.zeros(grad.c().shape()),
                         workspace.zeros(grad.qLogDiag().shape()), workspace.zeros(grad.rLogDiag().shape()), null, null);
-                gradScratch[w] = g;
+                itemGrads[i] = g;
+            } else {
+                g.a().fill(0f);
+                g.c().fill(0f);
+                g.qLogDiag().fill(0f);
+                g.rLogDiag().fill(0f);
             }
-            g.a().fill(0f);
-            g.c().fill(0f);
-            g.qLogDiag().fill(0f);
-            g.rLogDiag().fill(0f);
-            acc[w] = g;
+            acc[i] = g;
         }
         return acc;
     }
 
-    private static void reduce(LdmParams[] acc) {
-        for (int w = 1; w < acc.length; w++) {
-            Blas.axpy((int) acc[0].a().size(), 1f, acc[w].a().segment(), 0, acc[0].a().segment(), 0);
-            Blas.axpy((int) acc[0].c().size(), 1f, acc[w].c().segment(), 0, acc[0].c().segment(), 0);
-            Blas.axpy((int) acc[0].qLogDiag().size(), 1f, acc[w].qLogDiag().segment(), 0, acc[0].qLogDiag().segment(), 0);
-            Blas.axpy((int) acc[0].rLogDiag().size(), 1f, acc[w].rLogDiag().segment(), 0, acc[0].rLogDiag().segment(), 0);
+    private static void reduce(LdmParams grad, LdmParams[] acc) {
+        if (acc.length == 1 && acc[0] == grad) return;
+        for (LdmParams g : acc) {
+            Blas.axpy((int) grad.a().size(), 1f, g.a().segment(), 0, grad.a().segment(), 0);
+            Blas.axpy((int) grad.c().size(), 1f, g.c().segment(), 0, grad.c().segment(), 0);
+            Blas.axpy((int) grad.qLogDiag().size(), 1f, g.qLogDiag().segment(), 0, grad.qLogDiag().segment(), 0);
+            Blas.axpy((int) grad.rLogDiag().size(), 1f, g.rLogDiag().segment(), 0, grad.rLogDiag().segment(), 0);
         }
     }
 
@@ -123,9 +132,9 @@ public final class CpuBackend implements Backend {
     public void kalmanCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad) {
         if (count == 0) return;
         kalman(tracks[0]);
-        LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(count));
-        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceBackward(p, tracks[i], acc[w]));
-        reduce(acc);
+        LdmParams[] acc = gradAccumulators(grad, count);
+        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceBackward(p, tracks[i], acc[i]));
+        reduce(grad, acc);
     }
 
     @Override
@@ -163,7 +172,7 @@ public final class CpuBackend implements Backend {
                                    Tensor dObs, LdmParams grad) {
         if (trackOf.length == 0) return;
         kalman(trackOf[0]);
-        // a track's dGain takes the adjoints of all its trials: one worker runs them, in trial order,
+        // a track's dGain takes the adjoints of all its trials: one item runs them, in trial order,
         // starting from the first trial on the track
         int trials = trackOf.length, groups = 0;
         int[] first = new int[trials];
@@ -172,25 +181,25 @@ public final class CpuBackend implements Backend {
             while (earlier < b && trackOf[earlier] != trackOf[b]) earlier++;
             if (earlier == b) first[groups++] = b;
         }
-        LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(groups));
+        LdmParams[] acc = gradAccumulators(grad, groups);
         CpuThreads.forEach(groups, (w, g) -> {
             CovarianceTrack track = trackOf[first[g]];
             for (int b = first[g]; b < trials; b++) {
                 if (trackOf[b] != track) continue;
                 kalmanScratch[w].meanBackward(p, track, Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
-                        Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), acc[w]);
+                        Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), acc[g]);
             }
         });
-        reduce(acc);
+        reduce(grad, acc);
     }
 
     @Override
     public void rtsCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad) {
         if (count == 0) return;
         rts(tracks[0]);
-        LdmParams[] acc = gradAccumulators(grad, CpuThreads.workers(count));
-        CpuThreads.forEach(count, (w, i) -> rtsScratch[w].covarianceBackward(p, tracks[i], acc[w]));
-        reduce(acc);
+        LdmParams[] acc = gradAccumulators(grad, count);
+        CpuThreads.forEach(count, (w, i) -> rtsScratch[w].covarianceBackward(p, tracks[i], acc[i]));
+        reduce(grad, acc);
     }
 
     @Override

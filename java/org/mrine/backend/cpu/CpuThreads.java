@@ -1,18 +1,30 @@
 package org.mrine.backend.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The CPU backend's worker pool: independent items (covariance tracks, row blocks) are dealt
- * round-robin to at most {@link #WORKERS} tasks, each with its own scratch (indexed by worker), so
- * no two threads ever write the same memory. {@code -Dmrine.threads=1} runs everything on the
- * calling thread.
+ * The CPU backend's threads: the calling thread and up to {@code threads - 1} helpers
+ * ({@link CpuTuning#threads()}) share the items of a parallel section, each taking the next
+ * unclaimed item until none is left. Each item is run with the index of the thread that runs it
+ * (0 for the caller), for per-thread scratch, so no two threads ever write the same memory.
+ *
+ * <p>Why not a fork/join pool with the items dealt out in advance: on a machine shared with other
+ * processes a thread is often not running when its share is due. With the items dealt out, the
+ * whole section then waits for it (a time slice, milliseconds, at every one of the hundreds of
+ * sections of a step); here the caller works from the start, a helper joins only while it runs,
+ * and whoever runs takes what is left, so a descheduled helper costs at most the one item it holds.
+ * Helpers poll for the next section for {@link CpuTuning#spinMicros()} before they sleep (a
+ * wake-up from sleep costs a system call and a scheduler decision). Results never depend on which
+ * thread ran an item: callers reduce per-item results in item order.
+ *
+ * <p>Sections do not nest: a section started from inside an item, or while another thread's
+ * section holds the helpers, runs on its calling thread alone.
  */
 final class CpuThreads {
-    static final int WORKERS = Math.max(1, Integer.getInteger("mrine.threads", Runtime.getRuntime().availableProcessors()));
-    static final ForkJoinPool POOL = WORKERS > 1 ? new ForkJoinPool(WORKERS) : null;
+    /** Threads that per-thread scratch is sized for: at least every core (and -Dmrine.threads when larger). */
+    static final int MAX_WORKERS = Math.max(CpuTuning.cores(), Math.max(1, Integer.getInteger("mrine.threads", 1)));
 
     interface Body {
         void run(int worker, int index);
@@ -21,32 +33,138 @@ final class CpuThreads {
     private CpuThreads() {
     }
 
-    /** How many workers {@link #forEach} will use for count items. */
-    static int workers(int count) {
-        return POOL == null || ForkJoinTask.inForkJoinPool() ? 1 : Math.min(WORKERS, count);
+    /** One parallel section. */
+    private static final class Job {
+        final Body body;
+        final int count;
+        final int threads;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger pending;
+        volatile Throwable failure;
+
+        Job(Body body, int count, int threads, Thread caller) {
+            this.body = body;
+            this.count = count;
+            this.threads = threads;
+            this.caller = caller;
+            this.pending = new AtomicInteger(count);
+        }
+
+        /** Runs unclaimed items until none is left. */
+        void work(int worker) {
+            for (int i; (i = next.getAndIncrement()) < count; ) {
+                try {
+                    body.run(worker, i);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                if (pending.decrementAndGet() == 0 && worker != 0) LockSupport.unpark(caller);
+            }
+        }
     }
 
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
+    private static volatile Job job;
+    private static Helper[] helpers = new Helper[0];
+    /** Set on a thread while it runs items of a section: sections started there run inline. */
+    private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    /** How many threads {@link #forEach} would use for count items now. */
+    static int workers(int count) {
+        return Math.max(1, Math.min(Math.min(CpuTuning.current().threads(), MAX_WORKERS), count));
+    }
+
+    /** Runs body for every index in [0, count), items shared by up to {@link CpuTuning#threads()} threads. */
     static void forEach(int count, Body body) {
-        int w = workers(count);
-        if (w <= 1) {
+        int threads = workers(count);
+        boolean[] inside = INSIDE.get();
+        if (threads <= 1 || inside[0] || !BUSY.compareAndSet(false, true)) {
             for (int i = 0; i < count; i++) body.run(0, i);
             return;
         }
-        RecursiveAction[] tasks = new RecursiveAction[w];
-        for (int j = 0; j < w; j++) {
-            final int worker = j;
-            tasks[j] = new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    for (int i = worker; i < count; i += w) body.run(worker, i);
-                }
-            };
+        inside[0] = true;
+        try {
+            Job j = new Job(body, count, threads, Thread.currentThread());
+            ensureHelpers(threads - 1);
+            job = j;
+            for (int h = 0; h < threads - 1; h++) helpers[h].wake();
+            j.work(0);
+            awaitDone(j);
+            if (j.failure instanceof RuntimeException e) throw e;
+            if (j.failure instanceof Error e) throw e;
+            if (j.failure != null) throw new IllegalStateException(j.failure);
+        } finally {
+            job = null;
+            inside[0] = false;
+            BUSY.set(false);
         }
-        POOL.invoke(new RecursiveAction() {
-            @Override
-            protected void compute() {
-                invokeAll(tasks);
+    }
+
+    /** Waits for the items that helpers still hold: polls for the spin time, then sleeps until woken. */
+    private static void awaitDone(Job j) {
+        long spinUntil = System.nanoTime() + CpuTuning.current().spinMicros() * 1000L;
+        while (j.pending.get() != 0) {
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(j, 50_000);
             }
-        });
+        }
+    }
+
+    private static synchronized void ensureHelpers(int n) {
+        if (helpers.length >= n) return;
+        Helper[] grown = java.util.Arrays.copyOf(helpers, n);
+        for (int h = helpers.length; h < n; h++) {
+            grown[h] = new Helper(h + 1);
+            grown[h].start();
+        }
+        helpers = grown;
+    }
+
+    /** A helper thread: worker index {@code id}, joining every section that asks for more than id threads. */
+    private static final class Helper extends Thread {
+        private final int id;
+        private volatile boolean sleeping;
+        private Job last;
+
+        Helper(int id) {
+            super("mrine-cpu-" + id);
+            this.id = id;
+            setDaemon(true);
+        }
+
+        void wake() {
+            if (sleeping) LockSupport.unpark(this);
+        }
+
+        @Override
+        public void run() {
+            INSIDE.get()[0] = true;
+            while (true) {
+                Job j = awaitJob();
+                last = j;
+                if (id < j.threads) j.work(id);
+            }
+        }
+
+        /** The next section: polled for the spin time, then slept for (the caller wakes sleepers). */
+        private Job awaitJob() {
+            long spinUntil = System.nanoTime() + CpuTuning.current().spinMicros() * 1000L;
+            while (true) {
+                Job j = job;
+                if (j != null && j != last) return j;
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                sleeping = true;
+                j = job;
+                if (j == null || j == last) LockSupport.park(this);
+                sleeping = false;
+                spinUntil = System.nanoTime() + CpuTuning.current().spinMicros() * 1000L;
+            }
+        }
     }
 }

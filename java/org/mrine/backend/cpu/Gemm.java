@@ -3,26 +3,30 @@ package org.mrine.backend.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register-blocked matrix product on off-heap float32 memory, the hot loop of the CPU backend:
- * C[m,n] = alpha * op(A) op(B) + beta * C. Each 4-row by 2-vector tile of C is accumulated in
- * registers over the whole inner dimension (8 FMA per 2 vector loads and 4 broadcasts), then
- * written once. op(B) is read row by row, so a transposed B is first packed into a per-thread
- * buffer. Large products split their rows over the worker pool.
+ * C[m,n] = alpha * op(A) op(B) + beta * C. Each tile of C (4 rows by 2 vectors, or the tuning's
+ * {@link CpuTuning#tile()}: 8 x 2 or 4 x 4 where there are 32 vector registers) is accumulated in
+ * registers over a block of the inner dimension ({@link #P_BLOCK}), then written. op(B) is read row
+ * by row, so a transposed B is first packed into a per-thread buffer. Large products split their
+ * rows over the threads ({@link CpuThreads}) in chunks whose bounds depend on the product's shape
+ * only; a native BLAS may take the largest ({@link CpuTuning#blas()}).
+ *
+ * <p>Every tile computes each entry of C the same way: for the first block of p, acc = 0,
+ * acc = fma(a_ip, b_pj, acc) over the block, c = beta * c + alpha * acc (beta * c only when beta
+ * is not 0); for each next block the same with c + alpha * acc. The tile, the cache panels, the
+ * thread count and the split change which entries are computed together, never an entry's bits.
  */
 final class Gemm {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     private static final int L = SP.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int ROWS = 4;
-    /** Below this many multiply-adds a product runs on the calling thread. */
-    private static final long PARALLEL_WORK = 1L << 20;
-    private static final ForkJoinPool POOL = CpuThreads.POOL;
+    /** Rows of C per parallel item: a multiple of every tile's rows; about 16 items per product. */
+    private static final int CHUNK_ALIGN = 8, CHUNKS = 16;
 
     /** Per-thread packing buffer for op(B) = B^T; grows, never shrinks. */
     private static final ThreadLocal<MemorySegment[]> PACK = ThreadLocal.withInitial(() -> new MemorySegment[1]);
@@ -38,6 +42,14 @@ final class Gemm {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                      float beta, MemorySegment c, long cOff, int ldc) {
+        CpuTuning tuning = CpuTuning.current();
+        if (!tuning.blas().equals("java") && (long) m * n * k >= tuning.blasWork()) {
+            NativeBlas lib = nativeBlas(tuning.blas());
+            if (lib != null) {
+                nativeGemm(lib, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+                return;
+            }
+        }
         MemorySegment bRows = b;
         long bRowsOff = bOff;
         int ldbRows = ldb;
@@ -52,29 +64,59 @@ final class Gemm {
         final MemorySegment bb = bRows;
         final long bo = bRowsOff;
         final int lb = ldbRows;
-        if (POOL != null && (long) m * n * k >= PARALLEL_WORK && m >= 2 * ROWS && !java.util.concurrent.ForkJoinTask.inForkJoinPool()) {
-            int half = ((m / 2) + ROWS - 1) / ROWS * ROWS;
-            POOL.invoke(new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    invokeAll(
-                            rowsTask(0, half, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc),
-                            rowsTask(half, m, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc));
-                }
-            });
+        final int tile = tileCode(tuning.tile());
+        final long blockBytes = tuning.blockKb() * 1024L;
+        if ((long) m * n * k >= tuning.parallelWork() && m >= 2 * CHUNK_ALIGN && CpuThreads.workers(2) > 1) {
+            int chunk = chunkRows(m);
+            int items = (m + chunk - 1) / chunk;
+            CpuThreads.forEach(items, (w, item) -> rows(item * chunk, Math.min(m, (item + 1) * chunk), tile, blockBytes, transA, n, k, alpha,
+                    a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc));
         } else {
-            rows(0, m, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc);
+            rows(0, m, tile, blockBytes, transA, n, k, alpha, a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc);
         }
     }
 
-    private static RecursiveAction rowsTask(int from, int to, boolean transA, int n, int k, float alpha,
-                                            MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
-                                            float beta, MemorySegment c, long cOff, int ldc) {
-        return new RecursiveAction() {
-            @Override
-            protected void compute() {
-                rows(from, to, transA, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-            }
+    /**
+     * The product on a native BLAS, in row chunks shared by the threads. The chunks' bounds depend
+     * on m only, so each chunk is the same library call whatever the thread count.
+     */
+    private static void nativeGemm(NativeBlas lib, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                   MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                                   float beta, MemorySegment c, long cOff, int ldc) {
+        int chunk = chunkRows(m);
+        int items = (m + chunk - 1) / chunk;
+        CpuThreads.forEach(items, (w, item) -> {
+            int r0 = item * chunk, rows = Math.min(chunk, m - r0);
+            lib.gemm(transA, transB, rows, n, k, alpha, a, transA ? aOff + r0 : aOff + (long) r0 * lda, lda,
+                    b, bOff, ldb, beta, c, cOff + (long) r0 * ldc, ldc);
+        });
+    }
+
+    private static volatile String blasWarned;
+
+    /** The tuning's native library, or null (once said on stderr) when it does not load: the Java kernels then run. */
+    private static NativeBlas nativeBlas(String name) {
+        if (NativeBlas.available(name)) return NativeBlas.get(name);
+        if (!name.equals(blasWarned)) {
+            blasWarned = name;
+            System.err.println("mrine: " + NativeBlas.problem(name) + "; the Java kernels run instead");
+        }
+        return null;
+    }
+
+    /** Rows per parallel item for a product with m rows: about {@link #CHUNKS} items, each a multiple of 8 rows. */
+    static int chunkRows(int m) {
+        int rows = (m + CHUNKS - 1) / CHUNKS;
+        return Math.max(CHUNK_ALIGN, (rows + CHUNK_ALIGN - 1) / CHUNK_ALIGN * CHUNK_ALIGN);
+    }
+
+    static final int TILE_4X2 = 0, TILE_8X2 = 1, TILE_4X4 = 2;
+
+    static int tileCode(String tile) {
+        return switch (tile) {
+            case "8x2" -> TILE_8X2;
+            case "4x4" -> TILE_4X4;
+            default -> TILE_4X2;
         };
     }
 
@@ -102,173 +144,420 @@ final class Gemm {
         return holder[0];
     }
 
-    /** Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. */
-    private static void rows(int from, int to, boolean transA, int n, int k, float alpha,
+    /**
+     * The inner dimension goes in blocks of this many: C = beta C + alpha (sum over the first block),
+     * then C += alpha (sum over each next block), each block's sum one chain of multiply-adds from zero.
+     * A fixed part of the product's definition (not a tuning choice, so no choice changes the bits):
+     * a tall op(B), such as a weight gradient's [3200, 128], then stays in cache while every row of A
+     * passes over its block, instead of streaming from memory for every 4 rows of C.
+     */
+    static final int P_BLOCK = 512;
+
+    /**
+     * Rows [from, to) of C; op(B) is row-major [k,n] with leading dimension ldb. The inner dimension
+     * goes in blocks of {@link #P_BLOCK}; within a block, when its part of op(B) is larger than the
+     * tuning's cache block ({@link CpuTuning#blockKb()}: about what L2 holds beside A's rows and C),
+     * the columns go in panels whose part of op(B) stays in cache while every row passes over it.
+     * The panels change no bits (each entry of C is computed the same way in any panel).
+     */
+    private static void rows(int from, int to, int tile, long blockBytes, boolean transA, int n, int k, float alpha,
                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                              float beta, MemorySegment c, long cOff, int ldc) {
-        // A(i, p): stride between rows and between p, whichever way A is stored
-        final long rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;
-        final float[] lanes = PARTIAL_VECTOR.get();
-        int i = from;
-        for (; i + ROWS <= to; i += ROWS) {
-            int j = 0;
-            for (; j + 2 * L <= n; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
-            for (; j < n; j += L) tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
-        }
-        for (; i < to; i++) {
-            int j = 0;
-            for (; j + 4 * L <= n; j += 4 * L) tile1x4(i, j, k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc);
-            for (; j < n; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rowStride, pStride, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+        final int nPad = (n + L - 1) / L * L;
+        for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
+            int kb = Math.min(P_BLOCK, k - p0);
+            int nb = nPad;
+            if ((long) kb * nPad * 4 > blockBytes) nb = Math.min(nPad, Math.max(4 * L, (int) (blockBytes / (4L * kb)) / (4 * L) * (4 * L)));
+            long aBlock = aOff + (transA ? (long) p0 * lda : p0), bBlock = bOff + (long) p0 * ldb;
+            float betaBlock = p0 == 0 ? beta : 1f;
+            for (int j0 = 0; j0 < n; j0 += nb) {
+                block(from, to, j0, Math.min(n, j0 + nb), tile, transA, n, kb, alpha, a, aBlock, lda, b, bBlock, ldb, betaBlock, c, cOff, ldc);
+            }
         }
     }
 
+    /** Rows [from, to), columns [j0, j1) of C in register tiles. */
+    private static void block(int from, int to, int j0, int j1, int tile, boolean transA, int n, int k, float alpha,
+                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                              float beta, MemorySegment c, long cOff, int ldc) {
+        // A(i, p): stride between rows and between p, whichever way A is stored
+        final long rs = transA ? 1 : lda, ps = transA ? lda : 1;
+        final float[] lanes = PARTIAL_VECTOR.get();
+        int i = from;
+        if (tile == TILE_8X2) {
+            for (; i + 8 <= to; i += 8) {
+                int j = j0;
+                for (; j + 2 * L <= j1; j += 2 * L) tile8x2(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+                for (; j < j1; j += L) {
+                    tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                    tile4x1(i + 4, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                }
+            }
+        }
+        for (; i + ROWS <= to; i += ROWS) {
+            int j = j0;
+            if (tile == TILE_4X4) {
+                for (; j + 4 * L <= j1; j += 4 * L) tile4x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            }
+            for (; j + 2 * L <= j1; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j < j1; j += L) tile4x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+        }
+        for (; i < to; i++) {
+            int j = j0;
+            for (; j + 4 * L <= j1; j += 4 * L) tile1x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j < j1; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+        }
+    }
+
+    /** 4 rows by 2 vectors: 8 accumulators, 2 loads and 4 broadcasts per 8 multiply-adds (fits 16 vector registers). */
     private static void tile4x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
             long ap = p * ps;
-            FloatVector x0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
-            c00 = x0.fma(b0, c00);
-            c01 = x0.fma(b1, c01);
-            FloatVector x1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
-            c10 = x1.fma(b0, c10);
-            c11 = x1.fma(b1, c11);
-            FloatVector x2 = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
-            c20 = x2.fma(b0, c20);
-            c21 = x2.fma(b1, c21);
-            FloatVector x3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
-            c30 = x3.fma(b0, c30);
-            c31 = x3.fma(b1, c31);
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
         }
-        // The epilogue is written out here: behind a helper call C2 would box the accumulators.
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        if (beta == 0f) {
-            c00.mul(va).intoMemorySegment(c, r0 * 4, ORDER);
-            c01.mul(va).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            c10.mul(va).intoMemorySegment(c, r1 * 4, ORDER);
-            c11.mul(va).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            c20.mul(va).intoMemorySegment(c, r2 * 4, ORDER);
-            c21.mul(va).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            c30.mul(va).intoMemorySegment(c, r3 * 4, ORDER);
-            c31.mul(va).intoMemorySegment(c, (r3 + L) * 4, ORDER);
-        } else {
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00.mul(va)).intoMemorySegment(c, r0 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01.mul(va)).intoMemorySegment(c, (r0 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10.mul(va)).intoMemorySegment(c, r1 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11.mul(va)).intoMemorySegment(c, (r1 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20.mul(va)).intoMemorySegment(c, r2 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21.mul(va)).intoMemorySegment(c, (r2 + L) * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30.mul(va)).intoMemorySegment(c, r3 * 4, ORDER);
-            FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31.mul(va)).intoMemorySegment(c, (r3 + L) * 4, ORDER);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
         }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
     }
 
-    /**
-     * A 4-row by 1-vector tile of C, columns [j, j + width). op(B) rows are padded to whole
-     * vectors, so no load needs a mask; a partial last vector (width &lt; L) goes to C lane by
-     * lane through {@code lanes}. (Masked loads and stores that can reach past a segment's end
-     * have a slow path, and C2 then kept every vector of the loop on the heap.)
-     */
+    /** 8 rows by 2 vectors: 16 accumulators, 2 loads and 8 broadcasts per 16 multiply-adds. Needs 32 vector
+     * registers (AVX-512): more independent chains than 4 x 2 for two FMA units with a 4-cycle latency
+     * (which need 8 in flight just to stay busy). */
+    private static void tile8x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs, a4 = a3 + rs, a5 = a4 + rs, a6 = a5 + rs, a7 = a6 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(SP, Blas.get(a, a4 + ap));
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(SP, Blas.get(a, a5 + ap));
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(SP, Blas.get(a, a6 + ap));
+            c60 = x.fma(b0, c60);
+            c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(SP, Blas.get(a, a7 + ap));
+            c70 = x.fma(b0, c70);
+            c71 = x.fma(b1, c71);
+        }
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        c40 = c40.mul(va);
+        c41 = c41.mul(va);
+        c50 = c50.mul(va);
+        c51 = c51.mul(va);
+        c60 = c60.mul(va);
+        c61 = c61.mul(va);
+        c70 = c70.mul(va);
+        c71 = c71.mul(va);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
+            c40 = FloatVector.fromMemorySegment(SP, c, r4 * 4, ORDER).fma(vb, c40);
+            c41 = FloatVector.fromMemorySegment(SP, c, (r4 + L) * 4, ORDER).fma(vb, c41);
+            c50 = FloatVector.fromMemorySegment(SP, c, r5 * 4, ORDER).fma(vb, c50);
+            c51 = FloatVector.fromMemorySegment(SP, c, (r5 + L) * 4, ORDER).fma(vb, c51);
+            c60 = FloatVector.fromMemorySegment(SP, c, r6 * 4, ORDER).fma(vb, c60);
+            c61 = FloatVector.fromMemorySegment(SP, c, (r6 + L) * 4, ORDER).fma(vb, c61);
+            c70 = FloatVector.fromMemorySegment(SP, c, r7 * 4, ORDER).fma(vb, c70);
+            c71 = FloatVector.fromMemorySegment(SP, c, (r7 + L) * 4, ORDER).fma(vb, c71);
+        }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        c40.intoMemorySegment(c, r4 * 4, ORDER);
+        c41.intoMemorySegment(c, (r4 + L) * 4, ORDER);
+        c50.intoMemorySegment(c, r5 * 4, ORDER);
+        c51.intoMemorySegment(c, (r5 + L) * 4, ORDER);
+        c60.intoMemorySegment(c, r6 * 4, ORDER);
+        c61.intoMemorySegment(c, (r6 + L) * 4, ORDER);
+        c70.intoMemorySegment(c, r7 * 4, ORDER);
+        c71.intoMemorySegment(c, (r7 + L) * 4, ORDER);
+    }
+
+    /** 4 rows by 4 vectors: 16 accumulators, 4 loads and 4 broadcasts per 16 multiply-adds (a 64-wide
+     * row of a 64 x 64 product in one tile at 512 bits). Needs 32 vector registers. */
+    private static void tile4x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            c33 = x.fma(b3, c33);
+        }
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c02 = c02.mul(va);
+        c03 = c03.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c12 = c12.mul(va);
+        c13 = c13.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c22 = c22.mul(va);
+        c23 = c23.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        c32 = c32.mul(va);
+        c33 = c33.mul(va);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c02 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02);
+            c03 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c12 = FloatVector.fromMemorySegment(SP, c, (r1 + 2 * L) * 4, ORDER).fma(vb, c12);
+            c13 = FloatVector.fromMemorySegment(SP, c, (r1 + 3 * L) * 4, ORDER).fma(vb, c13);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c22 = FloatVector.fromMemorySegment(SP, c, (r2 + 2 * L) * 4, ORDER).fma(vb, c22);
+            c23 = FloatVector.fromMemorySegment(SP, c, (r2 + 3 * L) * 4, ORDER).fma(vb, c23);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
+            c32 = FloatVector.fromMemorySegment(SP, c, (r3 + 2 * L) * 4, ORDER).fma(vb, c32);
+            c33 = FloatVector.fromMemorySegment(SP, c, (r3 + 3 * L) * 4, ORDER).fma(vb, c33);
+        }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c02.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+        c03.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c12.intoMemorySegment(c, (r1 + 2 * L) * 4, ORDER);
+        c13.intoMemorySegment(c, (r1 + 3 * L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c22.intoMemorySegment(c, (r2 + 2 * L) * 4, ORDER);
+        c23.intoMemorySegment(c, (r2 + 3 * L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        c32.intoMemorySegment(c, (r3 + 2 * L) * 4, ORDER);
+        c33.intoMemorySegment(c, (r3 + 3 * L) * 4, ORDER);
+    }
+
+    /** 4 rows by 1 vector, columns [j, j + width): a partial last vector (width &lt; L) goes to C lane by
+     * lane (masked loads and stores that can reach past a segment's end have a slow path, and C2 then
+     * kept every vector of the loop on the heap). */
     private static void tile4x1(int i, int j, int width, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
-                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
-                                float[] lanes) {
-        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc, float[] lanes) {
+        FloatVector c00 = FloatVector.zero(SP), c10 = c00, c20 = c00, c30 = c00;
         long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
             FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
             long ap = p * ps;
-            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + ap)).fma(b0, c0);
-            c1 = FloatVector.broadcast(SP, Blas.get(a, a1 + ap)).fma(b0, c1);
-            c2 = FloatVector.broadcast(SP, Blas.get(a, a2 + ap)).fma(b0, c2);
-            c3 = FloatVector.broadcast(SP, Blas.get(a, a3 + ap)).fma(b0, c3);
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
         }
         long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        c0 = c0.mul(va);
-        c1 = c1.mul(va);
-        c2 = c2.mul(va);
-        c3 = c3.mul(va);
+        c00 = c00.mul(va);
+        c10 = c10.mul(va);
+        c20 = c20.mul(va);
+        c30 = c30.mul(va);
         if (width < L) {
-            storeLanes(c0, width, beta, c, r0, lanes);
-            storeLanes(c1, width, beta, c, r1, lanes);
-            storeLanes(c2, width, beta, c, r2, lanes);
-            storeLanes(c3, width, beta, c, r3, lanes);
+            storeLanes(c00, width, beta, c, r0, lanes);
+            storeLanes(c10, width, beta, c, r1, lanes);
+            storeLanes(c20, width, beta, c, r2, lanes);
+            storeLanes(c30, width, beta, c, r3, lanes);
             return;
         }
         if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c0);
-            c1 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c1);
-            c2 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c2);
-            c3 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c3);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
         }
-        c0.intoMemorySegment(c, r0 * 4, ORDER);
-        c1.intoMemorySegment(c, r1 * 4, ORDER);
-        c2.intoMemorySegment(c, r2 * 4, ORDER);
-        c3.intoMemorySegment(c, r3 * 4, ORDER);
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
     }
 
-    /**
-     * One row by four vectors: a row left over by the 4-row tiles, or a product of one row (a
-     * layer on one sample, with its weight stored transposed). Four independent multiply-add
-     * chains; one chain alone would wait on the multiply-add latency at every step.
-     */
+    /** One row by four vectors: a row left over by the row tiles, or a product of one row (a layer on one
+     * sample, with its weight stored transposed). Four independent multiply-add chains; one chain alone
+     * would wait on the multiply-add latency at every step. */
     private static void tile1x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
-        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00;
         long a0 = aOff + i * rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps));
-            c0 = x.fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c0);
-            c1 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER), c1);
-            c2 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER), c2);
-            c3 = x.fma(FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER), c3);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
         }
         long r0 = cOff + (long) i * ldc + j;
         FloatVector va = FloatVector.broadcast(SP, alpha);
-        c0 = c0.mul(va);
-        c1 = c1.mul(va);
-        c2 = c2.mul(va);
-        c3 = c3.mul(va);
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c02 = c02.mul(va);
+        c03 = c03.mul(va);
         if (beta != 0f) {
             FloatVector vb = FloatVector.broadcast(SP, beta);
-            c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c0);
-            c1 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c1);
-            c2 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c2);
-            c3 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c3);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c02 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02);
+            c03 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03);
         }
-        c0.intoMemorySegment(c, r0 * 4, ORDER);
-        c1.intoMemorySegment(c, (r0 + L) * 4, ORDER);
-        c2.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
-        c3.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c02.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+        c03.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
     }
 
     /** One row by one vector, like {@link #tile4x1}. */
     private static void tile1x1(int i, int j, int width, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
-                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc,
-                                float[] lanes) {
-        FloatVector c0 = FloatVector.zero(SP);
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc, float[] lanes) {
+        FloatVector c00 = FloatVector.zero(SP);
         long a0 = aOff + i * rs;
         long bRow = bOff + j;
         for (int p = 0; p < k; p++, bRow += ldb) {
-            c0 = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps)).fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c0);
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
         }
         long r0 = cOff + (long) i * ldc + j;
-        c0 = c0.mul(FloatVector.broadcast(SP, alpha));
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c00 = c00.mul(va);
         if (width < L) {
-            storeLanes(c0, width, beta, c, r0, lanes);
+            storeLanes(c00, width, beta, c, r0, lanes);
             return;
         }
-        if (beta != 0f) c0 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(FloatVector.broadcast(SP, beta), c0);
-        c0.intoMemorySegment(c, r0 * 4, ORDER);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+        }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
     }
+
 
     /** c[at .. at + width) = v's first lanes (+ beta * c): the same operations as the vector epilogue. */
     private static void storeLanes(FloatVector v, int width, float beta, MemorySegment c, long at, float[] lanes) {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The training step of the published reference (PyTorch) and of this engine, side by side: ROUNDS
+# rounds, each timing the reference (time_reference.py) and then ours (a fresh JVM, as in mrine
+# bench) at the same size, so both see the same machine and the same neighbours. Prints one JSON
+# line per round and the median ratio at the end.
+#   bench/reference/side_by_side.sh MRINE_REPO [STEPS=50] [ROUNDS=3] [TORCH_THREADS=0]
+# MRINE_REPO: a checkout of github.com/ShanechiLab/mrine; python: /usr/bin/python3 with python3-torch.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+repo="$1"; steps="${2:-50}"; rounds="${3:-3}"; threads="${4:-0}"
+JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+if [ -d "$JDK25" ] && ! grep -qs '^JAVA_VERSION="25' "${JAVA_HOME:-/nonexistent}/release"; then export JAVA_HOME="$JDK25"; fi
+export PATH="$JAVA_HOME/bin:$PATH"
+./mrine tune --show > /dev/null   # builds the jar when needed (and calibrates on a machine's first run)
+cp="target/mrine-0.1.0-SNAPSHOT.jar:target/lib/*"
+ratios=()
+for r in $(seq 1 "$rounds"); do
+    ref=$(/usr/bin/python3 bench/reference/time_reference.py --mrine-repo "$repo" --steps "$steps" --warmup 1 --repeats 3 --threads "$threads")
+    ours=$(java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m \
+        -cp "$cp" org.mrine.bench.TrainStepProcess paper 32 "$steps" 10 5 0 "$(nproc)" 2>/dev/null)
+    refMs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ms_per_sample_step'])" "$ref")
+    ourMs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ms_per_sample_step'])" "$ours")
+    ratio=$(python3 -c "print(round($refMs / $ourMs, 2))")
+    ratios+=("$ratio")
+    echo "{\"round\": $r, \"steps\": $steps, \"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"reference_ms_per_sample_step\": $refMs, \"mrine_ms_per_sample_step\": $ourMs, \"ratio\": $ratio}"
+done
+python3 -c "import statistics,sys; print('median ratio over', len(sys.argv)-1, 'rounds:', statistics.median(map(float, sys.argv[1:])))" "${ratios[@]}"

@@ -1,0 +1,308 @@
+package org.mrine.backend.cpu;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import jdk.incubator.vector.FloatVector;
+import org.mrine.io.Json;
+
+/**
+ * The CPU backend's machine-dependent choices, in one place: how many threads share a step,
+ * the GEMM register tile, from what size a product splits over the threads, how long idle
+ * helpers spin before they sleep, and whether a native BLAS takes the large products.
+ *
+ * <p>Where a choice comes from, last wins: the defaults below; the calibration stored for this
+ * machine and CPU model ({@code mrine tune}, {@link CpuCalibration}) in
+ * {@code ~/.cache/mrine/cpu-tuning/}; system properties ({@code -Dmrine.threads=1},
+ * {@code -Dmrine.gemm.tile=8x2}, {@code -Dmrine.gemm.block_kb=256}, {@code -Dmrine.parallel.work=262144}, {@code -Dmrine.spin.us=50},
+ * {@code -Dmrine.blas=openblas}, {@code -Dmrine.blas.work=4000000}). {@code -Dmrine.tuning=off}
+ * ignores the stored calibration.
+ *
+ * <p>Bits: every choice except {@code blas} gives the same results bit for bit (each product's
+ * entries are the same multiply-add chains whatever the tile, the thread count or the split,
+ * and parallel gradient sums are reduced in item order, not per thread); a native BLAS sums in
+ * its own order, so {@code blas != java} changes the last bits (within the reference fixtures'
+ * tolerances), deterministically for a given library and machine.
+ *
+ * @param threads    threads that share the work of one step (the caller and threads - 1 helpers)
+ * @param tile       GEMM register tile, rows x vectors of C: {@code 4x2}, {@code 8x2} or {@code 4x4}
+ * @param blockKb    GEMM cache block: a wider op(B) goes in column panels of at most this many KiB, each
+ *                   staying in cache while every row of A passes over it
+ * @param parallelWork products of at least this many multiply-adds split their rows over the threads
+ * @param spinMicros how long an idle helper thread polls for the next parallel section before it sleeps
+ * @param blas       {@code java}, or a native library for the large products: {@code openblas}, {@code blis}
+ * @param blasWork   products of at least this many multiply-adds go to the native library
+ */
+public record CpuTuning(int threads, String tile, int blockKb, long parallelWork, int spinMicros, String blas, long blasWork) {
+
+    public static final String[] TILES = {"4x2", "8x2", "4x4"};
+    public static final String[] LIBRARIES = {"java", "openblas", "blis"};
+    /** The choices' names, as in the stored file, {@code mrine tune --set} and -Dmrine.NAME. */
+    public static final String[] KEYS = {"threads", "gemm.tile", "gemm.block_kb", "parallel.work", "spin.us", "blas", "blas.work"};
+
+    public CpuTuning {
+        if (threads < 1) throw new IllegalArgumentException("cpu tuning: threads must be at least 1, got " + threads);
+        if (!java.util.List.of(TILES).contains(tile)) {
+            throw new IllegalArgumentException("cpu tuning: tile must be one of " + String.join(", ", TILES) + ", got '" + tile + "'");
+        }
+        if (blockKb < 16) throw new IllegalArgumentException("cpu tuning: gemm.block_kb must be at least 16, got " + blockKb);
+        if (parallelWork < 1) throw new IllegalArgumentException("cpu tuning: parallel.work must be positive, got " + parallelWork);
+        if (spinMicros < 0) throw new IllegalArgumentException("cpu tuning: spin.us must not be negative, got " + spinMicros);
+        if (!java.util.List.of(LIBRARIES).contains(blas)) {
+            throw new IllegalArgumentException("cpu tuning: blas must be one of " + String.join(", ", LIBRARIES) + ", got '" + blas + "'");
+        }
+        if (blasWork < 1) throw new IllegalArgumentException("cpu tuning: blas.work must be positive, got " + blasWork);
+    }
+
+    /**
+     * The choices before any calibration: every core, the 4x2 tile, Java products. 4x2 fits 16
+     * vector registers, and C1 compiles it: the 4x4 and 8x2 tiles, faster once C2 has compiled
+     * them where there are 32 registers, run interpreted until then (C1 runs out of registers on
+     * them), which on a loaded machine takes seconds; the calibration chooses them for long runs.
+     */
+    public static CpuTuning defaults() {
+        return new CpuTuning(cores(), "4x2", 256, 1L << 20, 100, "java", 1L << 24);
+    }
+
+    static int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    public CpuTuning withThreads(int t) {
+        return new CpuTuning(t, tile, blockKb, parallelWork, spinMicros, blas, blasWork);
+    }
+
+    public CpuTuning withTile(String t) {
+        return new CpuTuning(threads, t, blockKb, parallelWork, spinMicros, blas, blasWork);
+    }
+
+    public CpuTuning withBlockKb(int kb) {
+        return new CpuTuning(threads, tile, kb, parallelWork, spinMicros, blas, blasWork);
+    }
+
+    public CpuTuning withParallelWork(long w) {
+        return new CpuTuning(threads, tile, blockKb, w, spinMicros, blas, blasWork);
+    }
+
+    public CpuTuning withSpinMicros(int us) {
+        return new CpuTuning(threads, tile, blockKb, parallelWork, us, blas, blasWork);
+    }
+
+    public CpuTuning withBlas(String lib, long work) {
+        return new CpuTuning(threads, tile, blockKb, parallelWork, spinMicros, lib, work);
+    }
+
+    /** This tuning with one choice changed by name (the property names without "mrine."). */
+    public CpuTuning with(String key, String value) {
+        try {
+            return switch (key) {
+                case "threads" -> withThreads(Integer.parseInt(value));
+                case "gemm.tile", "tile" -> withTile(value);
+                case "gemm.block_kb" -> withBlockKb(Integer.parseInt(value));
+                case "parallel.work" -> withParallelWork(Long.parseLong(value));
+                case "spin.us" -> withSpinMicros(Integer.parseInt(value));
+                case "blas" -> withBlas(value, blasWork);
+                case "blas.work" -> withBlas(blas, Long.parseLong(value));
+                default -> throw new IllegalArgumentException("cpu tuning: unknown choice '" + key
+                        + "', expected threads, gemm.tile, gemm.block_kb, parallel.work, spin.us, blas or blas.work");
+            };
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("cpu tuning: " + key + " must be a whole number, got '" + value + "'");
+        }
+    }
+
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("threads", threads);
+        m.put("gemm.tile", tile);
+        m.put("gemm.block_kb", blockKb);
+        m.put("parallel.work", parallelWork);
+        m.put("spin.us", spinMicros);
+        m.put("blas", blas);
+        m.put("blas.work", blasWork);
+        return m;
+    }
+
+    static CpuTuning fromJson(Map<String, Object> m, String what) {
+        CpuTuning t = defaults();
+        for (String key : KEYS) {
+            Object v = m.get(key);
+            if (v != null) t = t.with(key, v instanceof Number n && !(v instanceof Double) ? Long.toString(n.longValue()) : String.valueOf(v));
+        }
+        return t;
+    }
+
+    // ------------------------------------------------------------------ where the choices come from
+
+    private static volatile CpuTuning current;
+    private static volatile String source = "defaults";
+
+    /** The choices in force (loaded on first use). */
+    public static CpuTuning current() {
+        CpuTuning t = current;
+        if (t == null) {
+            synchronized (CpuTuning.class) {
+                if (current == null) current = load();
+                t = current;
+            }
+        }
+        return t;
+    }
+
+    /** Where {@link #current()} came from: defaults, the stored calibration's path, and the overriding properties. */
+    public static String source() {
+        current();
+        return source;
+    }
+
+    /** Makes t the choices in force until the returned handle is closed (tests, calibration, bench). */
+    public static Scope use(CpuTuning t) {
+        CpuTuning before = current();
+        String sourceBefore = source;
+        synchronized (CpuTuning.class) {
+            current = t;
+            source = "set in process";
+        }
+        return () -> {
+            synchronized (CpuTuning.class) {
+                current = before;
+                source = sourceBefore;
+            }
+        };
+    }
+
+    /** Closing restores the previous choices. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private static CpuTuning load() {
+        CpuTuning t = defaults();
+        StringBuilder from = new StringBuilder("defaults");
+        if (!"off".equals(System.getProperty("mrine.tuning"))) {
+            Path file = storedPath();
+            if (Files.isRegularFile(file)) {
+                try {
+                    Map<String, Object> stored = Json.object(Json.parse(Files.readString(file)), file.toString());
+                    t = fromJson(Json.object(stored.get("choices"), file + ": choices"), file.toString());
+                    from = new StringBuilder(file.toString());
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("mrine: ignoring the CPU calibration in " + file + " (" + e.getMessage() + "); run `mrine tune` again");
+                }
+            }
+        }
+        for (String key : KEYS) {
+            String v = System.getProperty("mrine." + key);
+            if (v != null) {
+                t = t.with(key, v);
+                from.append(", -Dmrine.").append(key).append('=').append(v);
+            }
+        }
+        source = from.toString();
+        return t;
+    }
+
+    /** The folder of stored calibrations: {@code -Dmrine.cache.dir}, else $XDG_CACHE_HOME/mrine, else ~/.cache/mrine. */
+    public static Path cacheDir() {
+        String dir = System.getProperty("mrine.cache.dir");
+        if (dir != null) return Path.of(dir);
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) return Path.of(xdg, "mrine");
+        return Path.of(System.getProperty("user.home"), ".cache", "mrine");
+    }
+
+    /**
+     * The stored calibration of this machine: one file per host, CPU model, core count and vector
+     * width (a JVM flag such as -XX:MaxVectorSize=32 changes the kernels, so it gets its own file).
+     */
+    public static Path storedPath() {
+        String key = hostName() + "-" + cpuModel() + "-" + cores() + "c-" + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "bit";
+        return cacheDir().resolve("cpu-tuning").resolve(key.replaceAll("[^A-Za-z0-9._-]+", "_") + ".json");
+    }
+
+    private static volatile boolean autoCalibrated;
+
+    /**
+     * With {@code -Dmrine.tune.auto=true} (the {@code mrine} launcher sets it), calibrates and
+     * stores the choices when this machine has none stored yet: a few seconds, once.
+     */
+    public static void calibrateOnFirstUse() {
+        if (autoCalibrated || !Boolean.getBoolean("mrine.tune.auto") || "off".equals(System.getProperty("mrine.tuning")) || stored()) return;
+        synchronized (CpuTuning.class) {
+            if (autoCalibrated) return;
+            autoCalibrated = true;
+            System.err.println("mrine: calibrating the CPU backend for this machine (once; `mrine tune` redoes it, -Dmrine.tuning=off skips it) ...");
+            try {
+                CpuCalibration.Result r = CpuCalibration.calibrate(null);
+                store(r.tuning(), r.measured());
+                System.err.println("mrine: CPU choices " + r.tuning().toJson() + " stored in " + storedPath());
+            } catch (RuntimeException e) {
+                System.err.println("mrine: CPU calibration failed (" + e.getMessage() + "); using the defaults");
+            }
+        }
+    }
+
+    /** Whether a stored calibration exists for this machine. */
+    public static boolean stored() {
+        return Files.isRegularFile(storedPath());
+    }
+
+    /** Writes a calibration (choices and what was measured) atomically and makes it the choices in force. */
+    public static void store(CpuTuning t, Map<String, Object> measured) {
+        Path file = storedPath();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("cpu", cpuModel());
+        out.put("host", hostName());
+        out.put("cores", cores());
+        out.put("vector_bits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        out.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        out.put("date", java.time.LocalDateTime.now().withNano(0).toString());
+        out.put("choices", t.toJson());
+        out.put("measured", measured);
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+            Files.writeString(tmp, Json.write(out) + "\n");
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the CPU calibration " + file + ": " + e.getMessage(), e);
+        }
+        synchronized (CpuTuning.class) {
+            current = null;
+        }
+        current();
+    }
+
+    /** Why a native BLAS ({@code openblas}, {@code blis}) does not load here, or null when it does. */
+    public static String nativeBlasProblem(String lib) {
+        return NativeBlas.problem(lib);
+    }
+
+    /** The CPU model name from /proc/cpuinfo (the architecture elsewhere). */
+    public static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static String hostName() {
+        try {
+            String h = Files.readString(Path.of("/etc/hostname")).trim();
+            if (!h.isEmpty()) return h;
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        String env = System.getenv("HOSTNAME");
+        return env != null && !env.isBlank() ? env : "host";
+    }
+}

@@ -1,0 +1,109 @@
+package org.mrine.backend.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A system BLAS bound through the FFM API: {@code cblas_sgemm} of OpenBLAS
+ * ({@code libopenblas0-pthread} on Debian) or BLIS ({@code libblis4}), for the large batched
+ * products where the calibration measured it faster than {@link Gemm} ({@link CpuTuning#blas()}).
+ * The library runs single-threaded: the backend's own threads each call it on a chunk of rows
+ * whose bounds depend only on the product's shape, so results do not depend on the thread count.
+ * It sums in its own order, so its last bits differ from the Java kernels' (within the reference
+ * fixtures' tolerances). The Java kernels stay the specification and the fallback.
+ */
+final class NativeBlas {
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+    private static final Map<String, Object> LOADED = new ConcurrentHashMap<>();
+
+    final String name;
+    final String path;
+    private final MethodHandle sgemm;
+
+    private NativeBlas(String name, String path, MethodHandle sgemm) {
+        this.name = name;
+        this.path = path;
+        this.sgemm = sgemm;
+    }
+
+    /** The library by name ({@code openblas} or {@code blis}), loaded once; throws with the reason when it cannot load. */
+    static NativeBlas get(String name) {
+        Object o = LOADED.computeIfAbsent(name, NativeBlas::tryLoad);
+        if (o instanceof NativeBlas b) return b;
+        throw new IllegalStateException((String) o);
+    }
+
+    /** Whether {@link #get} would succeed. */
+    static boolean available(String name) {
+        return LOADED.computeIfAbsent(name, NativeBlas::tryLoad) instanceof NativeBlas;
+    }
+
+    /** Why the library does not load, or null when it does. */
+    static String problem(String name) {
+        return LOADED.computeIfAbsent(name, NativeBlas::tryLoad) instanceof String s ? s : null;
+    }
+
+    private static Object tryLoad(String name) {
+        String[] candidates = switch (name) {
+            case "openblas" -> new String[] {"libopenblas.so.0", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+                    "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0"};
+            case "blis" -> new String[] {"libblis.so.4", "/usr/lib/x86_64-linux-gnu/libblis.so.4",
+                    "/usr/lib/x86_64-linux-gnu/blis-pthread/libblis.so.4", "/usr/lib/aarch64-linux-gnu/libblis.so.4"};
+            default -> new String[0];
+        };
+        if (candidates.length == 0) return "unknown BLAS library '" + name + "', expected openblas or blis";
+        String install = name.equals("openblas") ? "libopenblas0-pthread" : "libblis4-pthread";
+        Linker linker = Linker.nativeLinker();
+        for (String c : candidates) {
+            if (c.startsWith("/") && !Files.exists(Path.of(c))) continue;
+            SymbolLookup lib;
+            try {
+                lib = c.startsWith("/") ? SymbolLookup.libraryLookup(Path.of(c), Arena.global()) : SymbolLookup.libraryLookup(c, Arena.global());
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            MemorySegment gemm = lib.find("cblas_sgemm").orElse(null);
+            if (gemm == null) continue;
+            MethodHandle h = linker.downcallHandle(gemm, FunctionDescriptor.ofVoid(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            // one thread inside the library: ours split the work (and a second pool would fight them)
+            String threadsFn = name.equals("openblas") ? "openblas_set_num_threads" : "bli_thread_set_num_threads";
+            MemorySegment setThreads = lib.find(threadsFn).orElse(null);
+            try {
+                if (setThreads != null) {
+                    ValueLayout arg = name.equals("openblas") ? ValueLayout.JAVA_INT : ValueLayout.JAVA_LONG;
+                    MethodHandle st = linker.downcallHandle(setThreads, FunctionDescriptor.ofVoid(arg));
+                    if (name.equals("openblas")) st.invokeExact(1); else st.invokeExact(1L);
+                }
+            } catch (Throwable t) {
+                return name + ": " + threadsFn + " failed: " + t;
+            }
+            return new NativeBlas(name, c, h);
+        }
+        return name + " is not installed (no " + String.join(", ", candidates) + " with cblas_sgemm; on Debian: apt-get install " + install + ")";
+    }
+
+    /** C = alpha op(A) op(B) + beta C as {@link Blas#gemm}; every segment off-heap. */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+              float beta, MemorySegment c, long cOff, int ldc) {
+        try {
+            sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
+                    a.asSlice(aOff * 4), lda, b.asSlice(bOff * 4), ldb, beta, c.asSlice(cOff * 4), ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + " cblas_sgemm failed: " + t, t);
+        }
+    }
+}

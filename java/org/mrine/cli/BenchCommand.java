@@ -61,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println(Json.write(out));
             return 0;
         }
-        int repeats = quick ? 1 : 5, warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
+        int warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
         double warmupSeconds = quick ? 0 : 10;
         // the backend that actually runs the training step ("auto" resolved once), named beside every figure
         String trainBackend;

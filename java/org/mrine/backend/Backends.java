@@ -48,14 +48,24 @@ public final class Backends {
     private static Backend auto(PrintStream log) {
         CudaDevice.Probe probe = CudaDevice.probe();
         if (!probe.available()) {
-            log.println("mrine: backend auto: using cpu (" + probe.reason() + ")");
+            sayOnce(log, "mrine: backend auto: using cpu (" + probe.reason() + ")");
             return new CpuBackend();
         }
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {
-            log.println("mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + message(e) + ")");
+            sayOnce(log, "mrine: backend auto: using cpu (CUDA device " + probe.name() + " found, but the CUDA backend did not start: " + message(e) + ")");
             return new CpuBackend();
         }
+    }
+
+    /**
+     * The lines auto's fallback already printed, per stream: a sweep or a cross-validation creates
+     * a backend per fold, and one line says it.
+     */
+    private static final java.util.Set<String> SAID = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static void sayOnce(PrintStream log, String line) {
+        if (SAID.add(System.identityHashCode(log) + " " + line)) log.println(line);
     }
 }

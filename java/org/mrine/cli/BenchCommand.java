@@ -21,10 +21,11 @@ import picocli.CommandLine.Option;
 
 /** {@code mrine bench}: training-step and streaming speed, as one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measures one fwd+bwd training step at the paper's size (B = 32, T = 50 and 100), at 800 + 800",
-                "and 10,000 channels (T = 100, each in its own JVM, with its peak memory), and the per-step latency of",
-                "streaming inference (paper size, and 800 + 800 channels), each as the median and spread over repeats",
-                "beside the machine's measured FMA peak, and prints JSON."})
+        description = {"Measures one fwd+bwd training step at the paper's size (B = 32, T = 50 and 100),",
+                "at 800 + 800 and at 10,000 channels (T = 100, each in its own JVM, with its peak memory),",
+                "and the per-step latency of streaming inference (paper size, and 800 + 800 channels):",
+                "each figure the median and spread over repeats, beside the machine's measured FMA peak.",
+                "Prints JSON."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print only the JSON object")
@@ -43,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     int serveSteps;
 
     @Option(names = "--cpu", paramLabel = "CHOICE=VALUE", split = ",",
-            description = "CPU backend choices for this run (as mrine tune --set): threads, gemm.tile, parallel.work, spin.us, blas, blas.work")
+            description = "CPU backend choices for this run (as mrine tune --set): threads, gemm.tile, gemm.block_kb, parallel.work, spin.us, blas, blas.work")
     List<String> cpuChoices = List.of();
 
     @Option(names = "--no-scale", description = "skip the high-channel training steps (train.high_channel, train.calcium_10k)")

@@ -47,6 +47,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "CPU backend choices for this run (as mrine tune --set): threads, gemm.tile, gemm.block_kb, parallel.work, spin.us, blas, blas.work")
     List<String> cpuChoices = List.of();
 
+    @Option(names = "--no-serve", description = "skip the live-serving part (serve.redis, serve.lsl)")
+    boolean noServe;
+
     @Option(names = "--no-scale", description = "skip the high-channel training steps (train.high_channel, train.calcium_10k)")
     boolean noScale;
 
@@ -121,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
             return named;
         });
         out.put("stream", stream);
-        out.put("serve", serve(false));
+        if (!noServe) out.put("serve", serve(false));
         out.put("peak_memory_mb", trainPeakMb);
         out.put("peak_memory_of", "resident set (VmHWM) of this process after the B = 32, T = 100 training step, JVM included");
         out.put("process_peak_memory_mb", MachineInfo.peakResidentMb());

@@ -93,7 +93,9 @@ public final class Sweep {
             done++;
             if (r.failed()) failed++;
             double elapsed = (System.nanoTime() - start) / 1e9;
+            // a Wiener filter's cell has a score and a time only: no loss, no epochs
             String what = r.failed() ? "FAILED: " + r.error()
+                    : c.isWiener() ? String.format(Locale.ROOT, "CC %.3f, %.0f s", r.ccFiltered(), r.seconds())
                     : String.format(Locale.ROOT, "CC %.3f, loss %.4g, %d epochs (best %d), %.0f s", r.ccFiltered(), r.heldOutLoss(),
                     r.epochs(), r.bestEpoch(), r.seconds());
             out.printf(Locale.ROOT, "[%s] %d/%d cells%s, about %s left | %s: %s%n", ConsoleProgress.clock(elapsed), done, total,

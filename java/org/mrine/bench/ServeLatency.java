@@ -224,6 +224,9 @@ public final class ServeLatency {
             o.put("gc", gc.collector());
             o.put("gc_pauses", gc.count());
             o.put("gc_max_pause_ms", gc.maxMs());
+            // the JVM's GC notifications time a pause by its start and end in whole milliseconds:
+            // a 0.2 ms pause that crosses a millisecond boundary reads 1 (-Xlog:gc gives the exact figure)
+            o.put("gc_pause_resolution_ms", 1);
             o.put("late_or_rejected", dropped);
             for (String line : node.summary()) System.err.println("  " + line);
             for (String line : log) System.err.println("  log: " + line);

@@ -3,10 +3,7 @@ package org.mrine.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,30 +12,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mrine.bench.LocalRedis;
-import org.mrine.cli.Main;
+import org.mrine.cli.CliRun;
 import redis.clients.jedis.Jedis;
 
 /** {@code mrine serve} as users run it: bad arguments, a missing liblsl, and SIGTERM on a running node (a separate JVM). */
 class ServeCommandTest {
     @TempDir
     Path dir;
-
-    private record Run(int status, String out, String err) {
-    }
-
-    private static Run inProcess(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     private static ProcessBuilder mrine(Path dir, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -51,13 +31,13 @@ class ServeCommandTest {
     @Test
     void badArgumentsAreOneLineAndExitStatus2() {
         String ck = ServeFixtures.checkpoint().toString();
-        Run r = inProcess("serve", "--checkpoint", ck, "--input", "s=ftp://host/x", "--output", "lsl:out");
+        CliRun r = CliRun.of("serve", "--checkpoint", ck, "--input", "s=ftp://host/x", "--output", "lsl:out");
         assertEquals(2, r.status());
         assertEquals("mrine: --input s= ftp://host/x: expected lsl:NAME, lsl:type=TYPE or redis://HOST:PORT/STREAM[?field=...]", r.err().trim());
-        r = inProcess("serve", "--checkpoint", ck, "--input", "q=lsl:Q", "--output", "lsl:out");
+        r = CliRun.of("serve", "--checkpoint", ck, "--input", "q=lsl:Q", "--output", "lsl:out");
         assertEquals(2, r.status());
         assertTrue(r.err().trim().startsWith("mrine: --input q=...: the checkpoint's model has no modality q (it has s, y)"), r.err());
-        r = inProcess("serve", "--checkpoint", ck, "--input", "s=redis://127.0.0.1:6379/x?dtype=float16", "--output", "lsl:out");
+        r = CliRun.of("serve", "--checkpoint", ck, "--input", "s=redis://127.0.0.1:6379/x?dtype=float16", "--output", "lsl:out");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("dtype must be one of float32, float64, int8, uint8, int16, int32, int64, text; got float16"), r.err());
         assertEquals(1, r.err().trim().lines().count(), r.err());
@@ -91,14 +71,16 @@ class ServeCommandTest {
                     Thread.sleep(50);
                 }
                 assertEquals("running", j.xrange("decoder_state", "-", "+").get(0).getFields().get("status"));
-                ServeRedisTest.Publisher pub = new ServeRedisTest.Publisher(j, "t_s", "t_y", 0.5);
+                // time stamps 3 s ahead: the SIGTERM below reaches the node long before bin 50's
+                // deadline, even on a loaded machine, so no empty bin after the last sample goes out
+                ServeRedisTest.Publisher pub = new ServeRedisTest.Publisher(j, "t_s", "t_y", 3.0);
                 float[][] s = ServeFixtures.series("s", 1), y = ServeFixtures.series("y", 1);
                 for (int k = 0; k < 50; k++) {
                     pub.paceTo(k);
                     pub.xadd("t_s", SampleCodec.float32(s[k]), pub.ts(k));
                     if (y[k] != null) pub.field(k, y[k]);
                 }
-                // SIGTERM while the last bins still wait for their deadlines (0.5 s ahead): they are flushed
+                // SIGTERM while the bins still wait for their deadlines (3 s ahead): they are flushed
                 p.destroy();
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the node did not stop on SIGTERM");
                 String err = Files.readString(dir.resolve("err.txt")), out = Files.readString(dir.resolve("out.txt"));

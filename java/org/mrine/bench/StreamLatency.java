@@ -83,6 +83,9 @@ public final class StreamLatency {
             }
             out.put("shortcut", shortcut);
             out.put("full_covariance_updates", dec.fullCovarianceUpdates());
+            // the same number of plain spins as long as this figure's median: the tail the machine
+            // alone gives code of that length (a VM's interrupts), to judge p99 and p99.9 against
+            out.put("machine_spin", MachineJitter.spin(Stats.median(p50), steps));
             return out;
         }
     }

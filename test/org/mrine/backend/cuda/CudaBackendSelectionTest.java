@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -53,7 +52,7 @@ class CudaBackendSelectionTest {
 
     @Test
     void autoTakesTheDeviceWhenThereIsOne() {
-        assumeTrue(CudaDevice.available(), () -> "no CUDA device: " + CudaDevice.reason());
+        CudaTargets.needDevice();  // a skip here, a failure under -Dmrine.require=cuda (the device run)
         String log = logOf(out -> {
             try (Backend be = Backends.create("auto", out)) {
                 assertEquals("cuda", be.name());

@@ -230,9 +230,9 @@ public final class CudaBench {
             Arrays.sort(nanos);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("backend", backendName);
-            out.put("p50_us", nanos[pushes / 2] / 1e3);
-            out.put("p99_us", nanos[(int) (pushes * 0.99)] / 1e3);
-            out.put("max_us", nanos[pushes - 1] / 1e3);
+            out.put("p50_us", Stats.sortedUs(nanos, 0.5));
+            out.put("p99_us", Stats.sortedUs(nanos, 0.99));
+            out.put("max_us", Stats.sortedUs(nanos, 1));
             out.put("pushes", pushes);
             return out;
         }

@@ -32,10 +32,10 @@ public final class MachineJitter {
         Arrays.sort(took);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("spin_us", Stats.round(spinUs, 3));
-        out.put("p50_us", Stats.round(took[steps / 2] / 1e3, 3));
-        out.put("p99_us", Stats.round(took[(int) (steps * 0.99)] / 1e3, 3));
-        out.put("p999_us", Stats.round(took[(int) (steps * 0.999)] / 1e3, 3));
-        out.put("max_us", Stats.round(took[steps - 1] / 1e3, 3));
+        out.put("p50_us", Stats.sortedUs(took, 0.5));
+        out.put("p99_us", Stats.sortedUs(took, 0.99));
+        out.put("p999_us", Stats.sortedUs(took, 0.999));
+        out.put("max_us", Stats.sortedUs(took, 1));
         out.put("delayed_20us_share", Stats.round((double) delayed / steps, 5));
         return out;
     }

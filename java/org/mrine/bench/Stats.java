@@ -17,6 +17,15 @@ public final class Stats {
     }
 
     /** Linear-interpolated quantile q in [0, 1]. */
+    /**
+     * The q-quantile of latencies in ascending nanoseconds, in microseconds: the element at
+     * floor(n q), the last one for q = 1 (so 0.5 is the upper median, 1 the maximum).
+     */
+    public static double sortedUs(long[] sortedNanos, double q) {
+        int n = sortedNanos.length;
+        return sortedNanos[Math.min(n - 1, (int) (n * q))] / 1e3;
+    }
+
     public static double quantile(double[] v, double q) {
         double[] s = v.clone();
         Arrays.sort(s);

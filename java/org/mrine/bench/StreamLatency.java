@@ -63,10 +63,10 @@ public final class StreamLatency {
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 Arrays.sort(nanos);
-                p50[r] = nanos[steps / 2] / 1e3;
-                p99[r] = nanos[(int) (steps * 0.99)] / 1e3;
-                p999[r] = nanos[(int) (steps * 0.999)] / 1e3;
-                max[r] = nanos[steps - 1] / 1e3;
+                p50[r] = Stats.sortedUs(nanos, 0.5);
+                p99[r] = Stats.sortedUs(nanos, 0.99);
+                p999[r] = Stats.sortedUs(nanos, 0.999);
+                max[r] = Stats.sortedUs(nanos, 1);
                 rate[r] = steps / seconds;
             }
             Map<String, Object> out = new LinkedHashMap<>();

@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
+import org.mrine.bench.Stats;
 import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.data.ModalityData;
@@ -142,8 +143,8 @@ final class StreamCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         int n = sorted.length;
         System.out.printf(Locale.ROOT, "%d steps in %.2f s (%.0f steps/s, rate %s); per-step latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n",
-                n, seconds, n / seconds, rate, sorted[n / 2] / 1e3, sorted[(int) (n * 0.99)] / 1e3,
-                sorted[Math.min(n - 1, (int) (n * 0.999))] / 1e3, sorted[n - 1] / 1e3);
+                n, seconds, n / seconds, rate, Stats.sortedUs(sorted, 0.5), Stats.sortedUs(sorted, 0.99),
+                Stats.sortedUs(sorted, 0.999), Stats.sortedUs(sorted, 1));
         System.out.println("latency histogram (us):");
         double[] edges = {5, 10, 20, 50, 100, 200, 500, 1000, 5000, Double.POSITIVE_INFINITY};
         int lo = 0;

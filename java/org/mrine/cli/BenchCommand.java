@@ -133,6 +133,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> cpu = new LinkedHashMap<>();
         cpu.put("choices", tuning.toJson());
         cpu.put("source", cpuChoices.isEmpty() ? tuningSource : "--cpu " + String.join(",", cpuChoices) + " over " + tuningSource);
+        cpu.put("gemm_tiles_c2_only", org.mrine.backend.cpu.VectorJit.outcome());
         out.put("cpu_tuning", cpu);
         out.put("machine", MachineInfo.describe());
         out.put("commit", MachineInfo.commit());

@@ -20,6 +20,11 @@ public final class Blas {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     static final boolean VECTOR = !"false".equals(System.getProperty("mrine.vector"));
 
+    static {
+        // before any kernel runs: C1 must never compile them (VectorJit says why)
+        VectorJit.preferC2();
+    }
+
     /** Whether {@link #countFlops} is counting (a plain flag: counting runs are timed separately). */
     private static volatile boolean counting;
     private static final java.util.concurrent.atomic.LongAdder FLOPS = new java.util.concurrent.atomic.LongAdder();
@@ -355,37 +360,117 @@ public final class Blas {
      */
     public static void cholesky(int n, MemorySegment a, long off) {
         if (counting) FLOPS.add((long) n * n * n / 3);
-        // on a heap copy: the same loops over a MemorySegment ran at half the speed (each access
-        // re-checks the segment, and the updates read back what the previous pass just wrote)
-        float[] w = heapScratch(0, n * n);
-        MemorySegment.copy(a, F32, off * 4, w, 0, n * n);
-        for (int k = 0; k < n; k++) {
-            int rowK = k * n;
-            float diag = w[rowK + k];
-            if (!(diag > 0f)) {
-                throw new ArithmeticException("matrix is not positive definite (pivot " + k + " = " + diag + ")");
-            }
-            float ukk = (float) Math.sqrt(diag);
-            w[rowK + k] = ukk;
-            float inv = 1f / ukk;
-            for (int j = k + 1; j < n; j++) w[rowK + j] = inv * w[rowK + j];
-            for (int i = k + 1; i < n; i++) {
-                // row i, columns i..n-1 -= U[k,i] * U[k, i..n-1]; the vector loop starts at the aligned
-                // column at or below i, writing junk left of the diagonal that the final pass clears
-                float uki = -w[rowK + i];
-                int rowI = i * n;
-                int j = VECTOR ? i - i % LANES : i;
-                if (VECTOR) {
-                    FloatVector vu = FloatVector.broadcast(SP, uki);
-                    for (int bound = j + SP.loopBound(n - j); j < bound; j += LANES) {
-                        FloatVector.fromArray(SP, w, rowK + j).fma(vu, FloatVector.fromArray(SP, w, rowI + j)).intoArray(w, rowI + j);
-                    }
-                }
-                for (; j < n; j++) w[rowI + j] = Math.fma(uki, w[rowK + j], w[rowI + j]);
-            }
+        // on a heap copy, rows padded to whole vectors: the same loops over a MemorySegment ran at
+        // half the speed (each access re-checks the segment)
+        int ld = VECTOR ? (n + LANES - 1) / LANES * LANES : n;
+        float[] w = heapScratch(0, n * ld);
+        for (int i = 0; i < n; i++) {
+            MemorySegment.copy(a, F32, (off + (long) i * n) * 4, w, i * ld, n);
+            java.util.Arrays.fill(w, i * ld + n, (i + 1) * ld, 0f);
         }
-        for (int i = 1; i < n; i++) java.util.Arrays.fill(w, i * n, i * n + i, 0f);
-        MemorySegment.copy(w, 0, a, F32, off * 4, n * n);
+        int i = 0;
+        if (VECTOR) {
+            for (; i + 2 <= n; i += 2) choleskyRowPair(n, ld, i, w);
+        }
+        for (; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                float acc = w[i * ld + j];
+                for (int p = 0; p < i; p++) acc = Math.fma(-w[p * ld + i], w[p * ld + j], acc);
+                w[i * ld + j] = acc;
+            }
+            choleskyFinishRow(n, ld, i, w);
+        }
+        for (int r = 0; r < n; r++) {
+            java.util.Arrays.fill(w, r * ld, r * ld + r, 0f);
+            MemorySegment.copy(w, r * ld, a, F32, (off + (long) r * n) * 4, n);
+        }
+    }
+
+    /**
+     * Rows i and i + 1 of U, up-looking: row i of U is A's row i less sum over p < i of U[p,i] U[p,:],
+     * each entry one chain of multiply-adds in p order (the same operations, in the same order, as
+     * the right-looking elimination). Two rows share each loaded row of U, so up to eight chains run
+     * side by side; row i + 1's last term (p = i) waits until row i is finished. Columns start at
+     * the vector holding the diagonal: left of it the rows get junk that the caller clears.
+     */
+    private static void choleskyRowPair(int n, int ld, int i, float[] w) {
+        int r0 = i * ld, r1 = r0 + ld;
+        int j = i - i % LANES;
+        for (; j + 4 * LANES <= ld; j += 4 * LANES) {
+            FloatVector a0 = FloatVector.fromArray(SP, w, r0 + j), a1 = FloatVector.fromArray(SP, w, r0 + j + LANES);
+            FloatVector a2 = FloatVector.fromArray(SP, w, r0 + j + 2 * LANES), a3 = FloatVector.fromArray(SP, w, r0 + j + 3 * LANES);
+            FloatVector b0 = FloatVector.fromArray(SP, w, r1 + j), b1 = FloatVector.fromArray(SP, w, r1 + j + LANES);
+            FloatVector b2 = FloatVector.fromArray(SP, w, r1 + j + 2 * LANES), b3 = FloatVector.fromArray(SP, w, r1 + j + 3 * LANES);
+            for (int p = 0; p < i; p++) {
+                int rp = p * ld + j;
+                FloatVector f0 = FloatVector.broadcast(SP, -w[p * ld + i]), f1 = FloatVector.broadcast(SP, -w[p * ld + i + 1]);
+                FloatVector u0 = FloatVector.fromArray(SP, w, rp), u1 = FloatVector.fromArray(SP, w, rp + LANES);
+                FloatVector u2 = FloatVector.fromArray(SP, w, rp + 2 * LANES), u3 = FloatVector.fromArray(SP, w, rp + 3 * LANES);
+                a0 = u0.fma(f0, a0);
+                a1 = u1.fma(f0, a1);
+                a2 = u2.fma(f0, a2);
+                a3 = u3.fma(f0, a3);
+                b0 = u0.fma(f1, b0);
+                b1 = u1.fma(f1, b1);
+                b2 = u2.fma(f1, b2);
+                b3 = u3.fma(f1, b3);
+            }
+            a0.intoArray(w, r0 + j);
+            a1.intoArray(w, r0 + j + LANES);
+            a2.intoArray(w, r0 + j + 2 * LANES);
+            a3.intoArray(w, r0 + j + 3 * LANES);
+            b0.intoArray(w, r1 + j);
+            b1.intoArray(w, r1 + j + LANES);
+            b2.intoArray(w, r1 + j + 2 * LANES);
+            b3.intoArray(w, r1 + j + 3 * LANES);
+        }
+        for (; j + 2 * LANES <= ld; j += 2 * LANES) {
+            FloatVector a0 = FloatVector.fromArray(SP, w, r0 + j), a1 = FloatVector.fromArray(SP, w, r0 + j + LANES);
+            FloatVector b0 = FloatVector.fromArray(SP, w, r1 + j), b1 = FloatVector.fromArray(SP, w, r1 + j + LANES);
+            for (int p = 0; p < i; p++) {
+                int rp = p * ld + j;
+                FloatVector f0 = FloatVector.broadcast(SP, -w[p * ld + i]), f1 = FloatVector.broadcast(SP, -w[p * ld + i + 1]);
+                FloatVector u0 = FloatVector.fromArray(SP, w, rp), u1 = FloatVector.fromArray(SP, w, rp + LANES);
+                a0 = u0.fma(f0, a0);
+                a1 = u1.fma(f0, a1);
+                b0 = u0.fma(f1, b0);
+                b1 = u1.fma(f1, b1);
+            }
+            a0.intoArray(w, r0 + j);
+            a1.intoArray(w, r0 + j + LANES);
+            b0.intoArray(w, r1 + j);
+            b1.intoArray(w, r1 + j + LANES);
+        }
+        for (; j < ld; j += LANES) {
+            FloatVector a0 = FloatVector.fromArray(SP, w, r0 + j), b0 = FloatVector.fromArray(SP, w, r1 + j);
+            for (int p = 0; p < i; p++) {
+                FloatVector u0 = FloatVector.fromArray(SP, w, p * ld + j);
+                a0 = u0.fma(FloatVector.broadcast(SP, -w[p * ld + i]), a0);
+                b0 = u0.fma(FloatVector.broadcast(SP, -w[p * ld + i + 1]), b0);
+            }
+            a0.intoArray(w, r0 + j);
+            b0.intoArray(w, r1 + j);
+        }
+        choleskyFinishRow(n, ld, i, w);
+        // row i + 1's term p = i
+        FloatVector f = FloatVector.broadcast(SP, -w[r0 + i + 1]);
+        for (j = i - i % LANES; j < ld; j += LANES) {
+            FloatVector.fromArray(SP, w, r0 + j).fma(f, FloatVector.fromArray(SP, w, r1 + j)).intoArray(w, r1 + j);
+        }
+        choleskyFinishRow(n, ld, i + 1, w);
+    }
+
+    /** Row i of U from its accumulated sums: U[i,i] = sqrt(sum), U[i,j] = sum / U[i,i] as a product with 1 / U[i,i]. */
+    private static void choleskyFinishRow(int n, int ld, int i, float[] w) {
+        int row = i * ld;
+        float diag = w[row + i];
+        if (!(diag > 0f)) {
+            throw new ArithmeticException("matrix is not positive definite (pivot " + i + " = " + diag + ")");
+        }
+        float uii = (float) Math.sqrt(diag);
+        float inv = 1f / uii;
+        for (int j = i + 1; j < n; j++) w[row + j] = inv * w[row + j];
+        w[row + i] = uii;
     }
 
     /** Per-thread heap copies for the factor and the solves: slot 0 the factor, slot 1 the right-hand sides. */
@@ -433,58 +518,114 @@ public final class Blas {
         }
     }
 
-    /** Columns [j, j + 4 LANES) of {@link #cholSolve} on heap copies: u [n,n], b [n,ld]. */
+    /**
+     * Columns [j, j + 4 LANES) of {@link #cholSolve} on heap copies: u [n,n], b [n,ld]. Rows go in
+     * pairs that share each loaded row of b: eight multiply-add chains side by side, and the pair's
+     * second row takes its last term once the first is done. Every entry is one chain in a fixed
+     * order: forward, p = 0 .. i-1; back, p = n-1 down to i+1 (the order {@link #cholSolve1} and
+     * {@link #cholSolveSimple} use too).
+     */
     private static void cholSolve4(int n, int ld, int j, float[] u, float[] b) {
-        for (int i = 0; i < n; i++) {
-            int bi = i * ld + j;
-            FloatVector acc0 = FloatVector.fromArray(SP, b, bi), acc1 = FloatVector.fromArray(SP, b, bi + LANES);
-            FloatVector acc2 = FloatVector.fromArray(SP, b, bi + 2 * LANES), acc3 = FloatVector.fromArray(SP, b, bi + 3 * LANES);
+        int i = 0;
+        for (; i + 2 <= n; i += 2) {
+            int b0 = i * ld + j, b1 = b0 + ld;
+            FloatVector x0 = FloatVector.fromArray(SP, b, b0), x1 = FloatVector.fromArray(SP, b, b0 + LANES);
+            FloatVector x2 = FloatVector.fromArray(SP, b, b0 + 2 * LANES), x3 = FloatVector.fromArray(SP, b, b0 + 3 * LANES);
+            FloatVector y0 = FloatVector.fromArray(SP, b, b1), y1 = FloatVector.fromArray(SP, b, b1 + LANES);
+            FloatVector y2 = FloatVector.fromArray(SP, b, b1 + 2 * LANES), y3 = FloatVector.fromArray(SP, b, b1 + 3 * LANES);
             for (int p = 0; p < i; p++) {
                 int bp = p * ld + j;
-                FloatVector f = FloatVector.broadcast(SP, -u[p * n + i]);
-                acc0 = FloatVector.fromArray(SP, b, bp).fma(f, acc0);
-                acc1 = FloatVector.fromArray(SP, b, bp + LANES).fma(f, acc1);
-                acc2 = FloatVector.fromArray(SP, b, bp + 2 * LANES).fma(f, acc2);
-                acc3 = FloatVector.fromArray(SP, b, bp + 3 * LANES).fma(f, acc3);
+                FloatVector f = FloatVector.broadcast(SP, -u[p * n + i]), g = FloatVector.broadcast(SP, -u[p * n + i + 1]);
+                FloatVector v0 = FloatVector.fromArray(SP, b, bp), v1 = FloatVector.fromArray(SP, b, bp + LANES);
+                FloatVector v2 = FloatVector.fromArray(SP, b, bp + 2 * LANES), v3 = FloatVector.fromArray(SP, b, bp + 3 * LANES);
+                x0 = v0.fma(f, x0);
+                x1 = v1.fma(f, x1);
+                x2 = v2.fma(f, x2);
+                x3 = v3.fma(f, x3);
+                y0 = v0.fma(g, y0);
+                y1 = v1.fma(g, y1);
+                y2 = v2.fma(g, y2);
+                y3 = v3.fma(g, y3);
             }
             FloatVector inv = FloatVector.broadcast(SP, 1f / u[i * n + i]);
-            acc0.mul(inv).intoArray(b, bi);
-            acc1.mul(inv).intoArray(b, bi + LANES);
-            acc2.mul(inv).intoArray(b, bi + 2 * LANES);
-            acc3.mul(inv).intoArray(b, bi + 3 * LANES);
+            x0 = x0.mul(inv);
+            x1 = x1.mul(inv);
+            x2 = x2.mul(inv);
+            x3 = x3.mul(inv);
+            x0.intoArray(b, b0);
+            x1.intoArray(b, b0 + LANES);
+            x2.intoArray(b, b0 + 2 * LANES);
+            x3.intoArray(b, b0 + 3 * LANES);
+            FloatVector g = FloatVector.broadcast(SP, -u[i * n + i + 1]), inv1 = FloatVector.broadcast(SP, 1f / u[(i + 1) * n + i + 1]);
+            x0.fma(g, y0).mul(inv1).intoArray(b, b1);
+            x1.fma(g, y1).mul(inv1).intoArray(b, b1 + LANES);
+            x2.fma(g, y2).mul(inv1).intoArray(b, b1 + 2 * LANES);
+            x3.fma(g, y3).mul(inv1).intoArray(b, b1 + 3 * LANES);
         }
-        for (int i = n - 1; i >= 0; i--) {
-            int uRow = i * n, bi = i * ld + j;
-            FloatVector acc0 = FloatVector.fromArray(SP, b, bi), acc1 = FloatVector.fromArray(SP, b, bi + LANES);
-            FloatVector acc2 = FloatVector.fromArray(SP, b, bi + 2 * LANES), acc3 = FloatVector.fromArray(SP, b, bi + 3 * LANES);
-            for (int p = i + 1; p < n; p++) {
+        if (i < n) forwardRow1(n, ld, i, j, u, b, 4);
+        i = n - 1;
+        for (; i - 1 >= 0; i -= 2) {
+            int b0 = i * ld + j, b1 = b0 - ld, u0 = i * n, u1 = u0 - n;
+            FloatVector x0 = FloatVector.fromArray(SP, b, b0), x1 = FloatVector.fromArray(SP, b, b0 + LANES);
+            FloatVector x2 = FloatVector.fromArray(SP, b, b0 + 2 * LANES), x3 = FloatVector.fromArray(SP, b, b0 + 3 * LANES);
+            FloatVector y0 = FloatVector.fromArray(SP, b, b1), y1 = FloatVector.fromArray(SP, b, b1 + LANES);
+            FloatVector y2 = FloatVector.fromArray(SP, b, b1 + 2 * LANES), y3 = FloatVector.fromArray(SP, b, b1 + 3 * LANES);
+            for (int p = n - 1; p > i; p--) {
                 int bp = p * ld + j;
-                FloatVector f = FloatVector.broadcast(SP, -u[uRow + p]);
-                acc0 = FloatVector.fromArray(SP, b, bp).fma(f, acc0);
-                acc1 = FloatVector.fromArray(SP, b, bp + LANES).fma(f, acc1);
-                acc2 = FloatVector.fromArray(SP, b, bp + 2 * LANES).fma(f, acc2);
-                acc3 = FloatVector.fromArray(SP, b, bp + 3 * LANES).fma(f, acc3);
+                FloatVector f = FloatVector.broadcast(SP, -u[u0 + p]), g = FloatVector.broadcast(SP, -u[u1 + p]);
+                FloatVector v0 = FloatVector.fromArray(SP, b, bp), v1 = FloatVector.fromArray(SP, b, bp + LANES);
+                FloatVector v2 = FloatVector.fromArray(SP, b, bp + 2 * LANES), v3 = FloatVector.fromArray(SP, b, bp + 3 * LANES);
+                x0 = v0.fma(f, x0);
+                x1 = v1.fma(f, x1);
+                x2 = v2.fma(f, x2);
+                x3 = v3.fma(f, x3);
+                y0 = v0.fma(g, y0);
+                y1 = v1.fma(g, y1);
+                y2 = v2.fma(g, y2);
+                y3 = v3.fma(g, y3);
             }
-            FloatVector inv = FloatVector.broadcast(SP, 1f / u[uRow + i]);
-            acc0.mul(inv).intoArray(b, bi);
-            acc1.mul(inv).intoArray(b, bi + LANES);
-            acc2.mul(inv).intoArray(b, bi + 2 * LANES);
-            acc3.mul(inv).intoArray(b, bi + 3 * LANES);
+            FloatVector inv = FloatVector.broadcast(SP, 1f / u[u0 + i]);
+            x0 = x0.mul(inv);
+            x1 = x1.mul(inv);
+            x2 = x2.mul(inv);
+            x3 = x3.mul(inv);
+            x0.intoArray(b, b0);
+            x1.intoArray(b, b0 + LANES);
+            x2.intoArray(b, b0 + 2 * LANES);
+            x3.intoArray(b, b0 + 3 * LANES);
+            FloatVector g = FloatVector.broadcast(SP, -u[u1 + i]), inv1 = FloatVector.broadcast(SP, 1f / u[u1 + i - 1]);
+            x0.fma(g, y0).mul(inv1).intoArray(b, b1);
+            x1.fma(g, y1).mul(inv1).intoArray(b, b1 + LANES);
+            x2.fma(g, y2).mul(inv1).intoArray(b, b1 + 2 * LANES);
+            x3.fma(g, y3).mul(inv1).intoArray(b, b1 + 3 * LANES);
+        }
+        if (i == 0) backRow1(n, ld, 0, j, u, b, 4);
+    }
+
+    /** Forward substitution of row i alone, over vecs vectors of right-hand sides from column j. */
+    private static void forwardRow1(int n, int ld, int i, int j, float[] u, float[] b, int vecs) {
+        for (int v = 0; v < vecs; v++) {
+            int col = j + v * LANES;
+            FloatVector acc = FloatVector.fromArray(SP, b, i * ld + col);
+            for (int p = 0; p < i; p++) acc = FloatVector.fromArray(SP, b, p * ld + col).fma(FloatVector.broadcast(SP, -u[p * n + i]), acc);
+            acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + col);
         }
     }
 
-    /** Columns [j, j + LANES) of {@link #cholSolve}: {@link #cholSolve4} one vector wide. */
+    /** Back substitution of row i alone, p from n-1 down to i+1. */
+    private static void backRow1(int n, int ld, int i, int j, float[] u, float[] b, int vecs) {
+        for (int v = 0; v < vecs; v++) {
+            int col = j + v * LANES;
+            FloatVector acc = FloatVector.fromArray(SP, b, i * ld + col);
+            for (int p = n - 1; p > i; p--) acc = FloatVector.fromArray(SP, b, p * ld + col).fma(FloatVector.broadcast(SP, -u[i * n + p]), acc);
+            acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + col);
+        }
+    }
+
+    /** Columns [j, j + LANES) of {@link #cholSolve}: one vector wide, row by row. */
     private static void cholSolve1(int n, int ld, int j, float[] u, float[] b) {
-        for (int i = 0; i < n; i++) {
-            FloatVector acc = FloatVector.fromArray(SP, b, i * ld + j);
-            for (int p = 0; p < i; p++) acc = FloatVector.fromArray(SP, b, p * ld + j).fma(FloatVector.broadcast(SP, -u[p * n + i]), acc);
-            acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + j);
-        }
-        for (int i = n - 1; i >= 0; i--) {
-            FloatVector acc = FloatVector.fromArray(SP, b, i * ld + j);
-            for (int p = i + 1; p < n; p++) acc = FloatVector.fromArray(SP, b, p * ld + j).fma(FloatVector.broadcast(SP, -u[i * n + p]), acc);
-            acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + j);
-        }
+        for (int i = 0; i < n; i++) forwardRow1(n, ld, i, j, u, b, 1);
+        for (int i = n - 1; i >= 0; i--) backRow1(n, ld, i, j, u, b, 1);
     }
 
     /** The row-by-row solve: reference for the vector path, and the path for few right-hand sides. */
@@ -499,7 +640,7 @@ public final class Blas {
         }
         for (int i = n - 1; i >= 0; i--) {
             long rowB = bOff + (long) i * nrhs;
-            for (int p = i + 1; p < n; p++) {
+            for (int p = n - 1; p > i; p--) {
                 float uip = get(u, uOff + (long) i * n + p);
                 if (uip != 0f) axpy(nrhs, -uip, b, bOff + (long) p * nrhs, b, rowB);
             }

@@ -28,6 +28,10 @@ final class Gemm {
     /** Rows of C per parallel item: a multiple of every tile's rows; about 16 items per product. */
     private static final int CHUNK_ALIGN = 8, CHUNKS = 16;
 
+    static {
+        VectorJit.preferC2();
+    }
+
     /** Per-thread packing buffer for op(B) = B^T; grows, never shrinks. */
     private static final ThreadLocal<MemorySegment[]> PACK = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 

@@ -1,0 +1,75 @@
+package org.mrine.backend.cpu;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.management.ObjectName;
+
+/**
+ * Keeps the Vector API kernels away from HotSpot's C1 compiler: they go from the interpreter
+ * straight to C2, the only compiler that turns {@code FloatVector} operations into vector
+ * instructions.
+ *
+ * <p>Why: C1 compiles the kernels with every vector boxed on the heap, 50 to 100 times slower than
+ * C2's code. Tiered compilation normally replaces that with C2's version within a second, but the
+ * 4x4 GEMM tile has too many live vectors for C1's register allocator at tier 3 (the profiling
+ * tier: "out of virtual registers"). A kernel that was first compiled at tier 2 (which HotSpot picks
+ * when C2's queue is long: at start-up, on a busy machine) then never reaches C2 at all, because
+ * the step from tier 2 to C2 goes through tier 3. Seen here: a covariance recursion that ran at
+ * 1.1 ms per track-step for minutes instead of 16 us, with tile4x4 left at tier 2; which JVM of a
+ * batch landed there depended on timing, one source of the engine's swings between runs.
+ *
+ * <p>How: a compiler directive (the same as {@code -XX:CompilerDirectivesFile}, which is a
+ * diagnostic flag) added at run time through the {@code DiagnosticCommand} MBean, before the first
+ * kernel runs, so no launcher flag is needed and an application embedding the engine gets it too.
+ * {@code -Dmrine.jit.c2only=false} leaves HotSpot's default policy.
+ */
+public final class VectorJit {
+    /**
+     * The GEMM register tiles: the kernels whose tier-3 compilation fails. Only these: a method C1
+     * does not compile runs in the interpreter until C2 takes it, and small helpers (Blas.get) kept
+     * there were then seen called out of line from C2's tiles, 5 times slower.
+     */
+    static final String[] KERNELS = {"org/mrine/backend/cpu/Gemm.tile*"};
+
+    private static volatile String outcome = "not tried";
+
+    private VectorJit() {
+    }
+
+    /** What happened: "added", "off" (the property), "not tried" (no kernel ran yet) or why it could not be added. */
+    public static String outcome() {
+        return outcome;
+    }
+
+    static synchronized void preferC2() {
+        if (!outcome.equals("not tried")) return;
+        if ("false".equals(System.getProperty("mrine.jit.c2only"))) {
+            outcome = "off";
+            return;
+        }
+        Path file = null;
+        try {
+            StringBuilder match = new StringBuilder();
+            for (String c : KERNELS) match.append(match.isEmpty() ? "" : ", ").append('"').append(c).append('"');
+            file = Files.createTempFile("mrine-jit", ".json");
+            Files.writeString(file, "[ { match: [" + match + "], c1: { Exclude: true } } ]\n");
+            Object said = ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
+                    new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
+            outcome = String.valueOf(said).contains("1 compiler directives added") ? "added" : "refused: " + String.valueOf(said).strip();
+        } catch (Exception | LinkageError e) {
+            // another JVM (no HotSpot DiagnosticCommand) or no temporary folder: the default policy runs
+            outcome = "not added: " + e;
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a leftover temporary file of a few bytes
+                }
+            }
+        }
+    }
+}

@@ -112,6 +112,30 @@ public interface Backend extends AutoCloseable {
      */
     void rtsCovarianceBackward(LdmParams p, CovarianceTrack[] tracks, int count, LdmParams grad);
 
+    /**
+     * The Kalman (and, where {@link CovarianceWork#smoothing}, RTS) covariance forward of several
+     * LDMs, which depend on nothing but their parameters and masks. Here one after the other; a
+     * backend may run all their tracks side by side (the CPU does).
+     */
+    default void covarianceForward(CovarianceWork[] work) {
+        for (CovarianceWork w : work) {
+            kalmanCovarianceForward(w.params(), w.masks(), w.tracks(), w.count());
+            if (w.smoothing()) rtsCovarianceForward(w.params(), w.tracks(), w.count());
+        }
+    }
+
+    /**
+     * Backward of {@link #covarianceForward}, once the mean passes have left their adjoints on the
+     * tracks: for each LDM the RTS part, then the Kalman part, each adding to {@link CovarianceWork#grads}
+     * as {@link #rtsCovarianceBackward} and {@link #kalmanCovarianceBackward} do (same sums, same order).
+     */
+    default void covarianceBackward(CovarianceWork[] work) {
+        for (CovarianceWork w : work) {
+            if (w.smoothing()) rtsCovarianceBackward(w.params(), w.tracks(), w.count(), w.grads());
+            kalmanCovarianceBackward(w.params(), w.tracks(), w.count(), w.grads());
+        }
+    }
+
     /** Smoothed means smoothMean[T,X] of one trial. */
     void rtsMeanForward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean);
 

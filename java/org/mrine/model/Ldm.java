@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.CovarianceWork;
 import org.mrine.backend.LdmParams;
 import org.mrine.backend.Trials;
 import org.mrine.tensor.Tensor;
@@ -118,11 +119,29 @@ public final class Ldm {
 
         /** obs [B,T,A] under mask [B,T] (hostMask: the same values on the heap, to find shared patterns). */
         void forward(Backend be, Tensor obs, Tensor mask, float[] hostMask) {
+            be.covarianceForward(new CovarianceWork[] {prepare(mask, hostMask)});
+            forwardMeans(be, obs, mask);
+        }
+
+        /**
+         * Groups the trials by mask row and returns the covariance work for
+         * {@link Backend#covarianceForward}, which must run before {@link #forwardMeans}; a model
+         * hands the work of all its LDMs over at once.
+         */
+        CovarianceWork prepare(Tensor mask, float[] hostMask) {
             groupTrials(hostMask);
             if (active.length != tracks.size()) active = tracks.toArray(new CovarianceTrack[0]);
             for (int g = 0; g < groups; g++) activeMasks[g] = Trials.row(mask, representative(g));
-            be.kalmanCovarianceForward(params, activeMasks, active, groups);
-            if (smoothing) be.rtsCovarianceForward(params, active, groups);
+            return covarianceWork();
+        }
+
+        /** The covariance work of the last {@link #prepare}, for the backward pass too. */
+        CovarianceWork covarianceWork() {
+            return new CovarianceWork(params, activeMasks, active, groups, smoothing, grads);
+        }
+
+        /** The mean recursions, once the tracks hold this batch's covariances. */
+        void forwardMeans(Backend be, Tensor obs, Tensor mask) {
             be.kalmanMeanForward(params, trackOfTrial, obs, mask, filtMean, predMean);
             if (smoothing) {
                 for (int b = 0; b < trials; b++) be.rtsMeanForward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b));
@@ -138,6 +157,15 @@ public final class Ldm {
 
         /** Consumes dFiltMean, dSmoothMean and the tracks' covariance adjoints; writes dObs [B,T,A]. */
         void backward(Backend be, Tensor obs, Tensor mask, Tensor dObs) {
+            backwardMeans(be, obs, mask, dObs);
+            be.covarianceBackward(new CovarianceWork[] {covarianceWork()});
+        }
+
+        /**
+         * The mean recursions' backward: writes dObs and leaves the covariance adjoints on the
+         * tracks for {@link Backend#covarianceBackward} (which may run later, beside other LDMs').
+         */
+        void backwardMeans(Backend be, Tensor obs, Tensor mask, Tensor dObs) {
             if (smoothing) {
                 for (int b = 0; b < trials; b++) {
                     be.rtsMeanBackward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b),
@@ -145,8 +173,6 @@ public final class Ldm {
                 }
             }
             be.kalmanMeanBackward(params, trackOfTrial, obs, mask, filtMean, predMean, dFiltMean, dPredMean, dObs, grads);
-            if (smoothing) be.rtsCovarianceBackward(params, active, groups, grads);
-            be.kalmanCovarianceBackward(params, active, groups, grads);
         }
 
         private int representative(int g) {

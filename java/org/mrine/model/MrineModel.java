@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.CovarianceWork;
 import org.mrine.backend.Sums;
 import org.mrine.tensor.HostTensor;
 import org.mrine.tensor.Tensor;
@@ -149,6 +150,7 @@ public final class MrineModel {
         final Tensor onesMask;
         final float[] onesHost;
         final Ldm.Run bb;
+        CovarianceWork[] covariance;           // the last forward pass's covariance work: backbone first, then the modalities
         final Tensor aFilter, aSmooth;
         final Tensor[] ahead, dAhead;          // X_j = A^j x_filt, j = 1..K  [R,X]
         final Tensor[] decIn, dDecIn;          // per horizon: C x_smooth (k = 0) or C A^k x_filt  [R,A]
@@ -261,10 +263,16 @@ public final class MrineModel {
             encoders[i].forward(be, s.maskedIn[i], s.enc[i]);
         }
         s.dropped = noise != null && noise.dropout() > 0;
+        // Every LDM's covariances depend on its parameters and masks only: all of them in one
+        // backend call, the backbone's (one long track) first so that it runs beside the others.
+        s.covariance = new CovarianceWork[1 + s.modRun.length];
+        s.covariance[0] = config.multiscale() ? s.bb.prepare(s.onesMask, s.onesHost) : s.bb.prepare(s.fitMask[0], s.fitMaskHost[0]);
+        for (int i = 0; i < s.modRun.length; i++) s.covariance[1 + i] = s.modRun[i].prepare(s.fitMask[i], s.fitMaskHost[i]);
+        be.covarianceForward(s.covariance);
         if (config.multiscale()) {
             for (int i = 0; i < mods.size(); i++) {
                 Ldm.Run run = s.modRun[i];
-                run.forward(be, s.enc[i].output().view(s.B, s.T, config.embeddingDim()), s.fitMask[i], s.fitMaskHost[i]);
+                run.forwardMeans(be, s.enc[i].output().view(s.B, s.T, config.embeddingDim()), s.fitMask[i]);
                 be.denseForward(rows(run.filtMean, s), modalityLdms[i].params.c(), null, false, s.embed[i]);
                 be.copyColumns(s.embed[i], s.concat, i * config.embeddingDim());
             }
@@ -276,11 +284,7 @@ public final class MrineModel {
             be.multiply(aHat(s), s.aHatKeep, s.aHatDropped);
         }
         Tensor obs = backboneObs(s).view(s.B, s.T, config.embeddingDim());
-        if (config.multiscale()) {
-            s.bb.forward(be, obs, s.onesMask, s.onesHost);
-        } else {
-            s.bb.forward(be, obs, s.fitMask[0], s.fitMaskHost[0]);
-        }
+        s.bb.forwardMeans(be, obs, config.multiscale() ? s.onesMask : s.fitMask[0]);
         be.denseForward(rows(s.bb.filtMean, s), backbone.params.c(), null, false, s.aFilter);
         be.denseForward(rows(s.bb.smoothMean, s), backbone.params.c(), null, false, s.aSmooth);
     }
@@ -617,7 +621,7 @@ public final class MrineModel {
             be.denseBackward(prev, backbone.params.a(), s.ahead[j], false, s.dAhead[j], dPrev, backbone.grads.a(), null);
         }
         final int A = config.embeddingDim();
-        s.bb.backward(be, backboneObs(s).view(s.B, s.T, A), config.multiscale() ? s.onesMask : s.fitMask[0],
+        s.bb.backwardMeans(be, backboneObs(s).view(s.B, s.T, A), config.multiscale() ? s.onesMask : s.fitMask[0],
                 dBackboneObs(s).view(s.B, s.T, A));
         if (s.dropped) be.multiply(s.dAHatDropped, s.aHatKeep, dAHat(s));
         if (config.multiscale()) {
@@ -628,12 +632,14 @@ public final class MrineModel {
                 be.sliceColumns(s.dConcat, i * A, s.embed[i]);
                 be.denseBackward(rows(run.filtMean, s), modalityLdms[i].params.c(), s.embed[i], false, s.embed[i],
                         rows(run.dFiltMean, s), modalityLdms[i].grads.c(), null);
-                run.backward(be, s.enc[i].output().view(s.B, s.T, A), s.fitMask[i], s.enc[i].outputGrad().view(s.B, s.T, A));
+                run.backwardMeans(be, s.enc[i].output().view(s.B, s.T, A), s.fitMask[i], s.enc[i].outputGrad().view(s.B, s.T, A));
                 encoders[i].backward(be, s.maskedIn[i], s.enc[i], null);
             }
         } else {
             encoders[0].backward(be, s.maskedIn[0], s.enc[0], null);
         }
+        // the covariance recursions add only to the LDMs' parameter gradients: all of them last, in one call
+        be.covarianceBackward(s.covariance);
     }
 
     // ------------------------------------------------------------------ helpers

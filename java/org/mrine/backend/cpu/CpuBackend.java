@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.CovarianceWork;
 import org.mrine.backend.LdmParams;
 import org.mrine.backend.Trials;
 import org.mrine.tensor.Tensor;
@@ -58,15 +59,20 @@ public final class CpuBackend implements Backend {
      * sums then never depend on which thread ran which item, nor on how many threads there were.
      */
     private LdmParams[] gradAccumulators(LdmParams grad, int items) {
+        return gradAccumulators(grad, items, 0);
+    }
+
+    /** {@link #gradAccumulators(LdmParams, int)} from pooled accumulator {@code firstSlot} on, for several sets alive at once. */
+    private LdmParams[] gradAccumulators(LdmParams grad, int items, int firstSlot) {
         if (items == 1) return new LdmParams[] {grad};
-        if (itemGrads.length < items) itemGrads = java.util.Arrays.copyOf(itemGrads, items);
+        if (itemGrads.length < firstSlot + items) itemGrads = java.util.Arrays.copyOf(itemGrads, firstSlot + items);
         LdmParams[] acc = new LdmParams[items];
         for (int i = 0; i < items; i++) {
-            LdmParams g = itemGrads[i];
+            LdmParams g = itemGrads[firstSlot + i];
             if (g == null || g.a().size() != grad.a().size() || g.c().size() != grad.c().size()) {
                 g = new LdmParams(workspace.zeros(grad.a().shape()), workspace.zeros(grad.c().shape()),
                         workspace.zeros(grad.qLogDiag().shape()), workspace.zeros(grad.rLogDiag().shape()), null, null);
-                itemGrads[i] = g;
+                itemGrads[firstSlot + i] = g;
             } else {
                 g.a().fill(0f);
                 g.c().fill(0f);
@@ -200,6 +206,70 @@ public final class CpuBackend implements Backend {
         LdmParams[] acc = gradAccumulators(grad, count);
         CpuThreads.forEach(count, (w, i) -> rtsScratch[w].covarianceBackward(p, tracks[i], acc[i]));
         reduce(grad, acc);
+    }
+
+    /**
+     * Every track of every LDM is one item of one parallel pass: the backbone's single track then
+     * runs beside the modalities' tracks instead of alone on one core (callers put it first, the
+     * longest item). The forward runs each track's Kalman then RTS part.
+     */
+    @Override
+    public void covarianceForward(CovarianceWork[] work) {
+        int[] firstItem = firstItems(work);
+        CpuThreads.forEach(firstItem[work.length], (w, item) -> {
+            int l = ldmOf(firstItem, item), g = item - firstItem[l];
+            CovarianceWork cw = work[l];
+            kalmanScratch[w].covarianceForward(cw.params(), cw.masks()[g], cw.tracks()[g]);
+            if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), cw.tracks()[g]);
+        });
+    }
+
+    /**
+     * The backward of {@link #covarianceForward} in one parallel pass, with the sums of
+     * {@link #rtsCovarianceBackward} then {@link #kalmanCovarianceBackward} per LDM: an LDM with one
+     * track adds to its gradients directly (RTS part, then Kalman part, in one item); one with
+     * several gets an accumulator per track and part, reduced RTS first, each in track order.
+     */
+    @Override
+    public void covarianceBackward(CovarianceWork[] work) {
+        int[] firstItem = firstItems(work);
+        LdmParams[][] rtsAcc = new LdmParams[work.length][], kalmanAcc = new LdmParams[work.length][];
+        int slot = 0;
+        for (int l = 0; l < work.length; l++) {
+            CovarianceWork cw = work[l];
+            kalmanAcc[l] = gradAccumulators(cw.grads(), cw.count(), slot);
+            slot += cw.count() > 1 ? cw.count() : 0;
+            if (cw.smoothing()) {
+                rtsAcc[l] = cw.count() > 1 ? gradAccumulators(cw.grads(), cw.count(), slot) : kalmanAcc[l];
+                slot += cw.count() > 1 ? cw.count() : 0;
+            }
+        }
+        CpuThreads.forEach(firstItem[work.length], (w, item) -> {
+            int l = ldmOf(firstItem, item), g = item - firstItem[l];
+            CovarianceWork cw = work[l];
+            if (cw.smoothing()) rtsScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], rtsAcc[l][g]);
+            kalmanScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], kalmanAcc[l][g]);
+        });
+        for (int l = 0; l < work.length; l++) {
+            if (work[l].smoothing()) reduce(work[l].grads(), rtsAcc[l]);
+            reduce(work[l].grads(), kalmanAcc[l]);
+        }
+    }
+
+    /** firstItem[l]: the first item of LDM l in the flat list of tracks; firstItem[work.length]: the count. Sizes the scratch. */
+    private int[] firstItems(CovarianceWork[] work) {
+        int[] first = new int[work.length + 1];
+        for (int l = 0; l < work.length; l++) {
+            first[l + 1] = first[l] + work[l].count();
+            if (work[l].count() > 0) kalman(work[l].tracks()[0]);
+        }
+        return first;
+    }
+
+    private static int ldmOf(int[] firstItem, int item) {
+        int l = 0;
+        while (item >= firstItem[l + 1]) l++;
+        return l;
     }
 
     @Override

@@ -23,6 +23,8 @@ import org.mrine.tensor.Tensor;
  * x_pred' = A x_filt,  P_pred' = A P_filt A^T + Q
  * </pre>
  * S^-1 is never formed: K^T solves S K^T = C P_pred with the Cholesky factor of S.
+ * The track's dGain [T,X,A] holds dK^T here, [T,A,X] in the same storage: the mean backward writes it
+ * and the covariance backward reads it, both on this backend, and the latter then needs no transpose.
  * Scratch matrices are sized once for the largest of X and A; not thread-safe.
  */
 final class CpuKalman {
@@ -147,8 +149,8 @@ final class CpuKalman {
                 // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
                 MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
                 mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);          // Y
-                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain)
-                Blas.transpose(nx, na, dGain, kOff, w2, 0);
+                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain; dGain holds dK^T)
+                copy((int) xa, dGain, kOff, w2, 0);
                 mm(false, true, na, nx, nx, -1f, w0, 0, E, 0, 1f, w2, 0);
                 mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
                 // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
@@ -208,8 +210,7 @@ final class CpuKalman {
         MemorySegment dxf = dFiltMean.segment(), dxp = dPredMean.segment(), da = dObs.segment();
         for (int t = T - 1; t >= 0; t--) {
             long fOff = (long) t * nx, kOff = (long) t * nx * na;
-            // x_pred' = A x_filt
-            mm(false, true, nx, nx, 1, 1f, dxp, fOff, xf, fOff, 1f, dA, 0);
+            // x_pred' = A x_filt (its dA term is summed over t after the loop)
             mm(true, false, nx, 1, nx, 1f, A, 0, dxp, fOff, 1f, dxf, fOff);
             MemorySegment priorSeg = t == 0 ? p.x0().segment() : xp;
             long priorOff = t == 0 ? 0 : (long) (t - 1) * nx;
@@ -218,15 +219,20 @@ final class CpuKalman {
             if (mask.get(t) > 0f) {
                 copy(na, a, (long) t * na, v0, 0);
                 mm(false, false, na, 1, nx, -1f, C, 0, priorSeg, priorOff, 1f, v0, 0);   // r
-                mm(false, true, nx, na, 1, 1f, dxf, fOff, v0, 0, 1f, dGain, kOff);        // dK += dx r^T
+                mm(false, true, na, nx, 1, 1f, v0, 0, dxf, fOff, 1f, dGain, kOff);        // dK^T += r dx^T
                 mm(true, false, na, 1, nx, 1f, gain, kOff, dxf, fOff, 0f, v1, 0);         // K^T dx
                 copy(na, v1, 0, da, (long) t * na);
-                mm(false, true, na, nx, 1, -1f, v1, 0, priorSeg, priorOff, 1f, dC, 0);   // dC -= K^T dx x_pred^T
                 mm(true, false, nx, 1, na, -1f, C, 0, v1, 0, 1f, v2, 0);                 // dx_pred -= C^T K^T dx
             } else {
                 zero(na, da, (long) t * na);
             }
             if (t > 0) Blas.axpy(nx, 1f, v2, 0, dxp, priorOff);
         }
+        // The outer products summed over steps, one product each instead of a rank-1 update per step:
+        // dA += sum_t dx_pred'[t] x_filt[t]^T; dC -= sum_t (K^T dx)[t] x_pred[t]^T (rows of da, zero
+        // where the sample is missing), x_pred[0] being x0 and x_pred[t] the stored predMean[t-1].
+        mm(true, false, nx, nx, T, 1f, dxp, 0, xf, 0, 1f, dA, 0);
+        mm(false, true, na, nx, 1, -1f, da, 0, p.x0().segment(), 0, 1f, dC, 0);
+        if (T > 1) mm(true, false, na, nx, T - 1, -1f, da, na, xp, 0, 1f, dC, 0);
     }
 }

@@ -18,9 +18,7 @@ import org.mrine.tensor.Workspace;
  * smootherGain [T,X,X]  J_t = filt[t] A^T prior[t+1]^-1 (t < T-1)
  * cholNext   [T,X,X]    Cholesky factor of prior[t+1] (t < T-1)
  * smooth     [T,X,X]    P_{t|T}
- * dGain, dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss (dGain's
- *                       layout is the backend's own, as both its writer and its reader are: the CPU
- *                       keeps dK^T [T,A,X] in it)
+ * dGain, dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss
  * dFilt, dNextPrior: adjoints passed from the smoother's backward to the filter's (smoothing tracks only)
  * </pre>
  */

@@ -23,8 +23,6 @@ import org.mrine.tensor.Tensor;
  * x_pred' = A x_filt,  P_pred' = A P_filt A^T + Q
  * </pre>
  * S^-1 is never formed: K^T solves S K^T = C P_pred with the Cholesky factor of S.
- * The track's dGain [T,X,A] holds dK^T here, [T,A,X] in the same storage: the mean backward writes it
- * and the covariance backward reads it, both on this backend, and the latter then needs no transpose.
  * Scratch matrices are sized once for the largest of X and A; not thread-safe.
  */
 final class CpuKalman {
@@ -149,8 +147,8 @@ final class CpuKalman {
                 // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
                 MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
                 mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);          // Y
-                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain; dGain holds dK^T)
-                copy((int) xa, dGain, kOff, w2, 0);
+                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain)
+                Blas.transpose(nx, na, dGain, kOff, w2, 0);
                 mm(false, true, na, nx, nx, -1f, w0, 0, E, 0, 1f, w2, 0);
                 mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
                 // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
@@ -219,7 +217,7 @@ final class CpuKalman {
             if (mask.get(t) > 0f) {
                 copy(na, a, (long) t * na, v0, 0);
                 mm(false, false, na, 1, nx, -1f, C, 0, priorSeg, priorOff, 1f, v0, 0);   // r
-                mm(false, true, na, nx, 1, 1f, v0, 0, dxf, fOff, 1f, dGain, kOff);        // dK^T += r dx^T
+                mm(false, true, nx, na, 1, 1f, dxf, fOff, v0, 0, 1f, dGain, kOff);        // dK += dx r^T
                 mm(true, false, na, 1, nx, 1f, gain, kOff, dxf, fOff, 0f, v1, 0);         // K^T dx
                 copy(na, v1, 0, da, (long) t * na);
                 mm(true, false, nx, 1, na, -1f, C, 0, v1, 0, 1f, v2, 0);                 // dx_pred -= C^T K^T dx

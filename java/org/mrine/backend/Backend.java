@@ -146,6 +146,30 @@ public interface Backend extends AutoCloseable {
     void rtsMeanBackward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean,
                          Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean);
 
+    /**
+     * {@link #rtsMeanForward} for every trial of a batch: filtMean, predMean, smoothMean [B,T,X];
+     * trial b uses trackOf[b]. Trials are independent: a backend may run them in parallel. The
+     * default runs them one after another.
+     */
+    default void rtsMeanForward(CovarianceTrack[] trackOf, Tensor filtMean, Tensor predMean, Tensor smoothMean) {
+        for (int b = 0; b < trackOf.length; b++) {
+            rtsMeanForward(trackOf[b], Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b));
+        }
+    }
+
+    /**
+     * {@link #rtsMeanBackward} for every trial of a batch (shapes as in the batched forward). The
+     * trials that share a track accumulate into its dSmootherGain in trial order; a backend may run
+     * the rest in parallel. The default runs the trials one after another.
+     */
+    default void rtsMeanBackward(CovarianceTrack[] trackOf, Tensor filtMean, Tensor predMean, Tensor smoothMean,
+                                 Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean) {
+        for (int b = 0; b < trackOf.length; b++) {
+            rtsMeanBackward(trackOf[b], Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b),
+                    Trials.of(dSmoothMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b));
+        }
+    }
+
     // ---------------------------------------------------------------- likelihoods
 
     /**

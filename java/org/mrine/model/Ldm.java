@@ -143,9 +143,7 @@ public final class Ldm {
         /** The mean recursions, once the tracks hold this batch's covariances. */
         void forwardMeans(Backend be, Tensor obs, Tensor mask) {
             be.kalmanMeanForward(params, trackOfTrial, obs, mask, filtMean, predMean);
-            if (smoothing) {
-                for (int b = 0; b < trials; b++) be.rtsMeanForward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b));
-            }
+            if (smoothing) be.rtsMeanForward(trackOfTrial, filtMean, predMean, smoothMean);
         }
 
         void zeroGrad() {
@@ -166,12 +164,7 @@ public final class Ldm {
          * tracks for {@link Backend#covarianceBackward} (which may run later, beside other LDMs').
          */
         void backwardMeans(Backend be, Tensor obs, Tensor mask, Tensor dObs) {
-            if (smoothing) {
-                for (int b = 0; b < trials; b++) {
-                    be.rtsMeanBackward(track(b), Trials.of(filtMean, b), Trials.of(predMean, b), Trials.of(smoothMean, b),
-                            Trials.of(dSmoothMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b));
-                }
-            }
+            if (smoothing) be.rtsMeanBackward(trackOfTrial, filtMean, predMean, smoothMean, dSmoothMean, dFiltMean, dPredMean);
             be.kalmanMeanBackward(params, trackOfTrial, obs, mask, filtMean, predMean, dFiltMean, dPredMean, dObs, grads);
         }
 

@@ -24,6 +24,7 @@ public final class CpuBackend implements Backend {
     /** Per-item gradient accumulators of the parallel passes, reduced in item order afterwards. */
     private LdmParams[] itemGrads = new LdmParams[0];
     private int scratchDim;
+    private MemorySegment innovationScratch = MemorySegment.NULL;
 
     public CpuBackend() {
         CpuTuning.calibrateOnFirstUse();
@@ -153,7 +154,8 @@ public final class CpuBackend implements Backend {
     public void kalmanMeanBackward(LdmParams p, CovarianceTrack track, Tensor obs, Tensor mask,
                                    Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
                                    Tensor dObs, LdmParams grad) {
-        kalman(track).meanBackward(p, track, obs, mask, filtMean, predMean, dFiltMean, dPredMean, dObs, grad);
+        kalman(track).meanBackward(p, track, obs, mask, filtMean, predMean, dFiltMean, dPredMean, dObs,
+                innovations((long) track.steps * track.embeddingDim), grad);
     }
 
     @Override
@@ -172,28 +174,38 @@ public final class CpuBackend implements Backend {
                 Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b)));
     }
 
+    /**
+     * Three parallel passes: the trials' recursions (which write nothing shared), then the sums into
+     * the tracks' dGain (per track, its trials in trial order; the steps in chunks, so the
+     * backbone's one track shared by every trial still spreads over the threads) beside each
+     * track's dA and dC products, then the reduction in track order.
+     */
     @Override
     public void kalmanMeanBackward(LdmParams p, CovarianceTrack[] trackOf, Tensor obs, Tensor mask,
                                    Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
                                    Tensor dObs, LdmParams grad) {
         if (trackOf.length == 0) return;
         kalman(trackOf[0]);
-        // a track's dGain takes the adjoints of all its trials: one item runs them, in trial order,
-        // starting from the first trial on the track
-        int trials = trackOf.length, groups = 0;
-        int[] first = new int[trials];
-        for (int b = 0; b < trials; b++) {
-            int earlier = 0;
-            while (earlier < b && trackOf[earlier] != trackOf[b]) earlier++;
-            if (earlier == b) first[groups++] = b;
-        }
-        LdmParams[] acc = gradAccumulators(grad, groups);
-        CpuThreads.forEach(groups, (w, g) -> {
-            CovarianceTrack track = trackOf[first[g]];
-            for (int b = first[g]; b < trials; b++) {
-                if (trackOf[b] != track) continue;
-                kalmanScratch[w].meanBackward(p, track, Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
-                        Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), acc[g]);
+        final int trials = trackOf.length, steps = trackOf[0].steps, na = trackOf[0].embeddingDim;
+        MemorySegment innov = innovations((long) trials * steps * na);
+        long trialBytes = (long) steps * na * Float.BYTES;
+        CpuThreads.forEach(trials, (w, b) -> kalmanScratch[w].meanBackwardSteps(p, trackOf[b], Trials.of(obs, b),
+                Trials.row(mask, b), Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b),
+                Trials.of(dObs, b), innov.asSlice(b * trialBytes, trialBytes)));
+        TrackGroups tg = new TrackGroups(trackOf);
+        LdmParams[] acc = gradAccumulators(grad, tg.count);
+        int chunks = tg.chunks(steps), perGroup = chunks + 1;
+        CpuThreads.forEach(tg.count * perGroup, (w, item) -> {
+            int g = item / perGroup, c = item % perGroup;
+            for (int b = tg.first[g]; b < trials; b++) {
+                if (trackOf[b] != trackOf[tg.first[g]]) continue;
+                if (c == chunks) {
+                    CpuKalman.meanOuterProducts(p, trackOf[b], Trials.of(filtMean, b), Trials.of(predMean, b),
+                            Trials.of(dPredMean, b), Trials.of(dObs, b), acc[g]);
+                } else {
+                    CpuKalman.gainAdjoint(trackOf[b], Trials.row(mask, b), Trials.of(dFiltMean, b),
+                            innov.asSlice(b * trialBytes, trialBytes), chunkStart(c, chunks, steps), chunkStart(c + 1, chunks, steps));
+                }
             }
         });
         reduce(grad, acc);
@@ -281,6 +293,68 @@ public final class CpuBackend implements Backend {
     public void rtsMeanBackward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean,
                                 Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean) {
         rts(track).meanBackward(track, filtMean, predMean, smoothMean, dSmoothMean, dFiltMean, dPredMean);
+    }
+
+    @Override
+    public void rtsMeanForward(CovarianceTrack[] trackOf, Tensor filtMean, Tensor predMean, Tensor smoothMean) {
+        if (trackOf.length == 0) return;
+        rts(trackOf[0]);
+        CpuThreads.forEach(trackOf.length, (w, b) -> rtsScratch[w].meanForward(trackOf[b], Trials.of(filtMean, b),
+                Trials.of(predMean, b), Trials.of(smoothMean, b)));
+    }
+
+    /** As {@link #kalmanMeanBackward}: the trials' recursions side by side, then the tracks' dSmootherGain sums in step chunks. */
+    @Override
+    public void rtsMeanBackward(CovarianceTrack[] trackOf, Tensor filtMean, Tensor predMean, Tensor smoothMean,
+                                Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean) {
+        if (trackOf.length == 0) return;
+        rts(trackOf[0]);
+        final int trials = trackOf.length, pairs = trackOf[0].steps - 1;
+        CpuThreads.forEach(trials, (w, b) -> rtsScratch[w].meanBackwardSteps(trackOf[b], Trials.of(predMean, b),
+                Trials.of(smoothMean, b), Trials.of(dSmoothMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b)));
+        if (pairs <= 0) return;
+        TrackGroups tg = new TrackGroups(trackOf);
+        int chunks = tg.chunks(pairs);
+        CpuThreads.forEach(tg.count * chunks, (w, item) -> {
+            int g = item / chunks, c = item % chunks;
+            for (int b = tg.first[g]; b < trials; b++) {
+                if (trackOf[b] != trackOf[tg.first[g]]) continue;
+                rtsScratch[w].smootherGainAdjoint(trackOf[b], Trials.of(predMean, b), Trials.of(smoothMean, b),
+                        Trials.of(dSmoothMean, b), chunkStart(c, chunks, pairs), chunkStart(c + 1, chunks, pairs));
+            }
+        });
+    }
+
+    /** The distinct tracks of a batch, each named by the first trial on it, in trial order. */
+    private static final class TrackGroups {
+        final int[] first;
+        final int count;
+
+        TrackGroups(CovarianceTrack[] trackOf) {
+            first = new int[trackOf.length];
+            int groups = 0;
+            for (int b = 0; b < trackOf.length; b++) {
+                int earlier = 0;
+                while (earlier < b && trackOf[earlier] != trackOf[b]) earlier++;
+                if (earlier == b) first[groups++] = b;
+            }
+            count = groups;
+        }
+
+        /** Step chunks per track for a pass over {@code steps} steps: enough items to keep every thread busy. */
+        int chunks(int steps) {
+            return Math.max(1, Math.min(steps, 4 * CpuThreads.MAX_WORKERS / count));
+        }
+    }
+
+    private static int chunkStart(int chunk, int chunks, int steps) {
+        return (int) ((long) chunk * steps / chunks);
+    }
+
+    /** Scratch for the innovations of a batch's Kalman mean backward, grown to the largest batch seen. */
+    private MemorySegment innovations(long floats) {
+        if (innovationScratch.byteSize() < floats * Float.BYTES) innovationScratch = scratch.allocate(floats * Float.BYTES, 64);
+        return innovationScratch;
     }
 
     @Override

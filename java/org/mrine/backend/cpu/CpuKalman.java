@@ -199,38 +199,73 @@ final class CpuKalman {
         }
     }
 
+    /** The mean recursion's backward for one trial: {@link #meanBackwardSteps}, {@link #gainAdjoint}, {@link #meanOuterProducts}. */
     void meanBackward(LdmParams p, CovarianceTrack tr, Tensor obs, Tensor mask, Tensor filtMean, Tensor predMean,
-                      Tensor dFiltMean, Tensor dPredMean, Tensor dObs, LdmParams g) {
+                      Tensor dFiltMean, Tensor dPredMean, Tensor dObs, MemorySegment innov, LdmParams g) {
+        meanBackwardSteps(p, tr, obs, mask, predMean, dFiltMean, dPredMean, dObs, innov);
+        gainAdjoint(tr, mask, dFiltMean, innov, 0, tr.steps);
+        meanOuterProducts(p, tr, filtMean, predMean, dPredMean, dObs, g);
+    }
+
+    /**
+     * The recursion of the mean backward for one trial, back in time: writes dObs, adds into
+     * dFiltMean and dPredMean, and leaves in innov [T,A] the innovation r = a - C x_pred of every step
+     * with a sample, for {@link #gainAdjoint}. It reads no adjoint of the track and writes none, so
+     * the trials that share a track run side by side; their sums into the track's dGain come after.
+     */
+    void meanBackwardSteps(LdmParams p, CovarianceTrack tr, Tensor obs, Tensor mask, Tensor predMean,
+                           Tensor dFiltMean, Tensor dPredMean, Tensor dObs, MemorySegment innov) {
         final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
-        MemorySegment A = p.a().segment(), C = p.c().segment(), gain = tr.gain.segment(), dGain = tr.dGain.segment();
-        MemorySegment dA = g.a().segment(), dC = g.c().segment();
-        MemorySegment a = obs.segment(), xf = filtMean.segment(), xp = predMean.segment();
+        MemorySegment A = p.a().segment(), C = p.c().segment(), gain = tr.gain.segment();
+        MemorySegment a = obs.segment(), xp = predMean.segment();
         MemorySegment dxf = dFiltMean.segment(), dxp = dPredMean.segment(), da = dObs.segment();
         for (int t = T - 1; t >= 0; t--) {
-            long fOff = (long) t * nx, kOff = (long) t * nx * na;
-            // x_pred' = A x_filt (its dA term is summed over t after the loop)
+            long fOff = (long) t * nx, kOff = (long) t * nx * na, rOff = (long) t * na;
+            // x_pred' = A x_filt (its dA term is summed over t in meanOuterProducts)
             mm(true, false, nx, 1, nx, 1f, A, 0, dxp, fOff, 1f, dxf, fOff);
             MemorySegment priorSeg = t == 0 ? p.x0().segment() : xp;
             long priorOff = t == 0 ? 0 : (long) (t - 1) * nx;
             // v2 = adjoint of x_pred (this step's prior mean)
             copy(nx, dxf, fOff, v2, 0);
             if (mask.get(t) > 0f) {
-                copy(na, a, (long) t * na, v0, 0);
-                mm(false, false, na, 1, nx, -1f, C, 0, priorSeg, priorOff, 1f, v0, 0);   // r
-                mm(false, true, nx, na, 1, 1f, dxf, fOff, v0, 0, 1f, dGain, kOff);        // dK += dx r^T
-                mm(true, false, na, 1, nx, 1f, gain, kOff, dxf, fOff, 0f, v1, 0);         // K^T dx
-                copy(na, v1, 0, da, (long) t * na);
-                mm(true, false, nx, 1, na, -1f, C, 0, v1, 0, 1f, v2, 0);                 // dx_pred -= C^T K^T dx
+                copy(na, a, rOff, innov, rOff);
+                mm(false, false, na, 1, nx, -1f, C, 0, priorSeg, priorOff, 1f, innov, rOff);  // r
+                mm(true, false, na, 1, nx, 1f, gain, kOff, dxf, fOff, 0f, v1, 0);            // K^T dx
+                copy(na, v1, 0, da, rOff);
+                mm(true, false, nx, 1, na, -1f, C, 0, v1, 0, 1f, v2, 0);                    // dx_pred -= C^T K^T dx
             } else {
-                zero(na, da, (long) t * na);
+                zero(na, da, rOff);
             }
             if (t > 0) Blas.axpy(nx, 1f, v2, 0, dxp, priorOff);
         }
-        // The outer products summed over steps, one product each instead of a rank-1 update per step:
-        // dA += sum_t dx_pred'[t] x_filt[t]^T; dC -= sum_t (K^T dx)[t] x_pred[t]^T (rows of da, zero
-        // where the sample is missing), x_pred[0] being x0 and x_pred[t] the stored predMean[t-1].
-        mm(true, false, nx, nx, T, 1f, dxp, 0, xf, 0, 1f, dA, 0);
-        mm(false, true, na, nx, 1, -1f, da, 0, p.x0().segment(), 0, 1f, dC, 0);
-        if (T > 1) mm(true, false, na, nx, T - 1, -1f, da, na, xp, 0, 1f, dC, 0);
+    }
+
+    /**
+     * dK_t += dx_filt_t r_t^T for the steps [t0, t1) with a sample (dx_filt_t is final once
+     * {@link #meanBackwardSteps} has run): the trial's one term on the track. Trials that share a
+     * track add theirs in trial order; step ranges are independent.
+     */
+    static void gainAdjoint(CovarianceTrack tr, Tensor mask, Tensor dFiltMean, MemorySegment innov, int t0, int t1) {
+        final int nx = tr.latentDim, na = tr.embeddingDim;
+        MemorySegment dGain = tr.dGain.segment(), dxf = dFiltMean.segment();
+        for (int t = t0; t < t1; t++) {
+            if (mask.get(t) > 0f) {
+                mm(false, true, nx, na, 1, 1f, dxf, (long) t * nx, innov, (long) t * na, 1f, dGain, (long) t * nx * na);
+            }
+        }
+    }
+
+    /**
+     * The outer products summed over steps, one product each instead of a rank-1 update per step:
+     * dA += sum_t dx_pred'[t] x_filt[t]^T; dC -= sum_t (K^T dx)[t] x_pred[t]^T (rows of dObs, zero
+     * where the sample is missing), x_pred[0] being x0 and x_pred[t] the stored predMean[t-1].
+     */
+    static void meanOuterProducts(LdmParams p, CovarianceTrack tr, Tensor filtMean, Tensor predMean, Tensor dPredMean,
+                                  Tensor dObs, LdmParams g) {
+        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
+        MemorySegment da = dObs.segment();
+        mm(true, false, nx, nx, T, 1f, dPredMean.segment(), 0, filtMean.segment(), 0, 1f, g.a().segment(), 0);
+        mm(false, true, na, nx, 1, -1f, da, 0, p.x0().segment(), 0, 1f, g.c().segment(), 0);
+        if (T > 1) mm(true, false, na, nx, T - 1, -1f, da, na, predMean.segment(), 0, 1f, g.c().segment(), 0);
     }
 }

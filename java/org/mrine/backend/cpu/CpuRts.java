@@ -101,21 +101,47 @@ final class CpuRts {
         }
     }
 
+    /** The smoothed means' backward for one trial: {@link #meanBackwardSteps}, then {@link #smootherGainAdjoint}. */
     void meanBackward(CovarianceTrack tr, Tensor filtMean, Tensor predMean, Tensor smoothMean,
                       Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean) {
+        meanBackwardSteps(tr, predMean, smoothMean, dSmoothMean, dFiltMean, dPredMean);
+        smootherGainAdjoint(tr, predMean, smoothMean, dSmoothMean, 0, tr.steps - 1);
+    }
+
+    /**
+     * The recursion of the smoothed means' backward for one trial, forward in time: adds into
+     * dFiltMean and dPredMean and leaves in dSmoothMean[t] the complete adjoint g_t of x_smooth_t,
+     * which {@link #smootherGainAdjoint} needs. It writes nothing on the track, so the trials that
+     * share one (every trial of the backbone) run side by side.
+     */
+    void meanBackwardSteps(CovarianceTrack tr, Tensor predMean, Tensor smoothMean,
+                           Tensor dSmoothMean, Tensor dFiltMean, Tensor dPredMean) {
         final int nx = tr.latentDim, T = tr.steps;
-        MemorySegment J = tr.smootherGain.segment(), dJ = tr.dSmootherGain.segment();
-        MemorySegment xp = predMean.segment(), xs = smoothMean.segment();
+        MemorySegment J = tr.smootherGain.segment();
         MemorySegment dxs = dSmoothMean.segment(), dxf = dFiltMean.segment(), dxp = dPredMean.segment();
         for (int t = 0; t < T - 1; t++) {
             long off = (long) t * nx, next = (long) (t + 1) * nx, jOff = (long) t * nx * nx;
             Blas.axpy(nx, 1f, dxs, off, dxf, off);
-            for (int i = 0; i < nx; i++) set(v0, i, get(xs, next + i) - get(xp, off + i));
-            mm(false, true, nx, nx, 1, 1f, dxs, off, v0, 0, 1f, dJ, jOff);        // dJ += g diff^T
             mm(true, false, nx, 1, nx, 1f, J, jOff, dxs, off, 0f, v0, 0);         // h = J^T g
             Blas.axpy(nx, 1f, v0, 0, dxs, next);
             Blas.axpy(nx, -1f, v0, 0, dxp, off);
         }
         Blas.axpy(nx, 1f, dxs, (long) (T - 1) * nx, dxf, (long) (T - 1) * nx);
+    }
+
+    /**
+     * dJ_t += g_t (x_smooth_{t+1} - x_pred_{t+1})^T for t in [t0, t1), g_t from
+     * {@link #meanBackwardSteps}: the trial's one term on the track. Trials that share a track add
+     * theirs in trial order; step ranges are independent.
+     */
+    void smootherGainAdjoint(CovarianceTrack tr, Tensor predMean, Tensor smoothMean, Tensor dSmoothMean, int t0, int t1) {
+        final int nx = tr.latentDim;
+        MemorySegment dJ = tr.dSmootherGain.segment();
+        MemorySegment xp = predMean.segment(), xs = smoothMean.segment(), dxs = dSmoothMean.segment();
+        for (int t = t0; t < t1; t++) {
+            long off = (long) t * nx, next = (long) (t + 1) * nx;
+            for (int i = 0; i < nx; i++) set(v0, i, get(xs, next + i) - get(xp, off + i));
+            mm(false, true, nx, nx, 1, 1f, dxs, off, v0, 0, 1f, dJ, (long) t * nx * nx);
+        }
     }
 }

@@ -170,6 +170,11 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /** Sets every element of the tensors to zero (the gradients before a backward pass). */
+    default void zero(java.util.List<Tensor> tensors) {
+        for (Tensor t : tensors) t.fill(0f);
+    }
+
     // ---------------------------------------------------------------- likelihoods
 
     /**

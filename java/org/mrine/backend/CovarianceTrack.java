@@ -71,10 +71,11 @@ public final class CovarianceTrack {
 
     /** Clears the adjoints before a backward pass. */
     public void zeroGrad() {
-        dGain.fill(0f);
-        dSmootherGain.fill(0f);
-        dSmooth.fill(0f);
-        dFilt.fill(0f);
-        dNextPrior.fill(0f);
+        for (Tensor t : adjoints()) t.fill(0f);
+    }
+
+    /** The adjoints a backward pass accumulates into, which {@link #zeroGrad} clears. */
+    public Tensor[] adjoints() {
+        return new Tensor[] {dGain, dSmootherGain, dSmooth, dFilt, dNextPrior};
     }
 }

@@ -62,8 +62,8 @@ public final class Sums {
         return host.clone();
     }
 
-    /** Adds v to a slot on the host: how the {@link Backend} default ops add what they computed. */
-    void add(int slot, double v) {
+    /** Adds v to a slot on the host: how the {@link Backend} default ops, and a host backend's, add what they computed. */
+    public void add(int slot, double v) {
         if (device != null) throw new IllegalStateException("these sums live on a device: only its backend's ops add to them");
         host[slot] += v;
     }

@@ -146,11 +146,12 @@ public final class Ldm {
             if (smoothing) be.rtsMeanForward(trackOfTrial, filtMean, predMean, smoothMean);
         }
 
-        void zeroGrad() {
-            dFiltMean.fill(0f);
-            dPredMean.fill(0f);
-            dSmoothMean.fill(0f);
-            for (int g = 0; g < groups; g++) tracks.get(g).zeroGrad();
+        /** Adds the adjoints a backward pass accumulates into (the means', the active tracks') to {@code out}. */
+        void collectGrads(List<Tensor> out) {
+            out.add(dFiltMean);
+            out.add(dPredMean);
+            out.add(dSmoothMean);
+            for (int g = 0; g < groups; g++) java.util.Collections.addAll(out, tracks.get(g).adjoints());
         }
 
         /** Consumes dFiltMean, dSmoothMean and the tracks' covariance adjoints; writes dObs [B,T,A]. */

@@ -103,8 +103,9 @@ public final class Mlp {
             return grad[grad.length - 1];
         }
 
-        public void zeroGrad() {
-            for (Tensor g : grad) g.fill(0f);
+        /** Adds the layers' gradients, which a backward pass accumulates into, to {@code out} (to be zeroed before it). */
+        public void collectGrads(List<Tensor> out) {
+            java.util.Collections.addAll(out, grad);
         }
     }
 

@@ -388,20 +388,23 @@ public final class MrineModel {
         return decodeAndScore(batch, s).terms();
     }
 
+    /** Zeroes every gradient the backward pass accumulates into, in one call (the CPU spreads it over its threads). */
     private void zeroActivationGrads(State s) {
-        for (Mlp.Activations a : s.enc) a.zeroGrad();
-        for (Ldm.Run r : s.modRun) r.zeroGrad();
+        List<Tensor> grads = new ArrayList<>();
+        for (Mlp.Activations a : s.enc) a.collectGrads(grads);
+        for (Ldm.Run r : s.modRun) r.collectGrads(grads);
         if (s.fus != null) {
-            s.fus.zeroGrad();
-            s.dConcat.fill(0f);
+            s.fus.collectGrads(grads);
+            grads.add(s.dConcat);
         }
-        s.bb.zeroGrad();
-        s.dAHatDropped.fill(0f);
-        for (int j = 1; j < s.ahead.length; j++) s.dAhead[j].fill(0f);
+        s.bb.collectGrads(grads);
+        grads.add(s.dAHatDropped);
+        for (int j = 1; j < s.ahead.length; j++) grads.add(s.dAhead[j]);
         for (int h = 0; h < s.decIn.length; h++) {
-            s.dDecIn[h].fill(0f);
-            for (Mlp.Activations[] perMod : s.dec) perMod[h].zeroGrad();
+            grads.add(s.dDecIn[h]);
+            for (Mlp.Activations[] perMod : s.dec) perMod[h].collectGrads(grads);
         }
+        be.zero(grads);
     }
 
     /**

@@ -6,6 +6,7 @@ import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.CovarianceWork;
 import org.mrine.backend.LdmParams;
+import org.mrine.backend.Sums;
 import org.mrine.backend.Trials;
 import org.mrine.tensor.Tensor;
 import org.mrine.tensor.Workspace;
@@ -25,6 +26,8 @@ public final class CpuBackend implements Backend {
     private LdmParams[] itemGrads = new LdmParams[0];
     private int scratchDim;
     private MemorySegment innovationScratch = MemorySegment.NULL;
+    /** Per-trial adjoints of the latent smoothness' variances, [B][T-1, dims, 2]. */
+    private float[][] varianceAdjoints = new float[0][];
 
     public CpuBackend() {
         CpuTuning.calibrateOnFirstUse();
@@ -103,6 +106,19 @@ public final class CpuBackend implements Backend {
     @Override
     public Workspace workspace() {
         return workspace;
+    }
+
+    /** The tensors as one run of elements, zeroed in ranges over the threads. */
+    @Override
+    public void zero(java.util.List<Tensor> tensors) {
+        long[] start = new long[tensors.size() + 1];
+        for (int i = 0; i < tensors.size(); i++) start[i + 1] = start[i] + tensors.get(i).size();
+        CpuThreads.forRanges(start[tensors.size()], CpuThreads.ELEMENTWISE_RANGE, (w, from, to) -> {
+            for (int i = 0; i < tensors.size(); i++) {
+                long a = Math.max(from, start[i]), b = Math.min(to, start[i + 1]);
+                if (a < b) Blas.zero((int) (b - a), tensors.get(i).segment(), a - start[i]);
+            }
+        });
     }
 
     @Override
@@ -381,6 +397,23 @@ public final class CpuBackend implements Backend {
     @Override
     public double latentSmoothness(Tensor smoothMean, CovarianceTrack track, int dims, float scale, Tensor dSmoothMean) {
         return CpuLikelihood.latentSmoothness(smoothMean, track, dims, scale, dSmoothMean);
+    }
+
+    /** The trials side by side, each into its own sum and variance adjoints; then both added in trial order. */
+    @Override
+    public void latentSmoothness(Tensor smoothMean, CovarianceTrack[] trackOf, int dims, float scale, Tensor dSmoothMean,
+                                 Sums sums, int slot) {
+        final int trials = trackOf.length, steps = smoothMean.dim(1), perTrial = 2 * Math.max(0, steps - 1) * dims;
+        if (varianceAdjoints.length < trials || (trials > 0 && varianceAdjoints[0].length < perTrial)) {
+            varianceAdjoints = new float[trials][perTrial];
+        }
+        double[] trialSums = new double[trials];
+        CpuThreads.forEach(trials, (w, b) -> trialSums[b] = CpuLikelihood.latentSmoothnessTerms(Trials.of(smoothMean, b),
+                trackOf[b], dims, scale, Trials.of(dSmoothMean, b), varianceAdjoints[b]));
+        for (int b = 0; b < trials; b++) {
+            CpuLikelihood.addVarianceAdjoints(trackOf[b], steps, dims, varianceAdjoints[b]);
+            sums.add(slot, trialSums[b]);
+        }
     }
 
     @Override

@@ -15,11 +15,14 @@ final class CpuDense {
         check(out, rows, nOut, "output");
         MemorySegment o = out.segment();
         Blas.gemm(false, true, rows, nOut, nIn, 1f, in.segment(), 0, nIn, weight.segment(), 0, nIn, 0f, o, 0, nOut);
-        for (int r = 0; r < rows; r++) {
-            long row = (long) r * nOut;
-            if (bias != null) Blas.axpy(nOut, 1f, bias.segment(), 0, o, row);
-            if (tanh) Blas.tanh(nOut, o, row);
-        }
+        if (bias == null && !tanh) return;
+        CpuThreads.forRanges(rows, CpuThreads.ELEMENTWISE_RANGE / nOut, (w, from, to) -> {
+            for (long r = from; r < to; r++) {
+                long row = r * nOut;
+                if (bias != null) Blas.axpy(nOut, 1f, bias.segment(), 0, o, row);
+                if (tanh) Blas.tanh(nOut, o, row);
+            }
+        });
     }
 
     /** W [O,I] -> W^T [I,O]: the layout of {@link #forwardRow}. */
@@ -54,7 +57,11 @@ final class CpuDense {
                          Tensor dIn, Tensor dWeight, Tensor dBias) {
         final int rows = rows(in), nIn = weight.dim(1), nOut = weight.dim(0);
         MemorySegment d = dOut.segment();
-        if (tanh) Blas.tanhBackward(rows * nOut, out.segment(), d);
+        if (tanh) {
+            MemorySegment y = out.segment();
+            CpuThreads.forRanges((long) rows * nOut, CpuThreads.ELEMENTWISE_RANGE, (w, from, to) -> Blas.tanhBackward(
+                    (int) (to - from), y.asSlice(from * Float.BYTES), d.asSlice(from * Float.BYTES)));
+        }
         Blas.gemm(true, false, nOut, nIn, rows, 1f, d, 0, nOut, in.segment(), 0, nIn, 1f, dWeight.segment(), 0, nIn);
         if (dBias != null) {
             for (int r = 0; r < rows; r++) Blas.axpy(nOut, 1f, d, (long) r * nOut, dBias.segment(), 0);

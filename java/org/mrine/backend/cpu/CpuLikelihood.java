@@ -263,10 +263,22 @@ final class CpuLikelihood {
 
     /** KL between neighbouring smoothed latent Gaussians (first dims coordinates, all steps). */
     static double latentSmoothness(Tensor smoothMean, CovarianceTrack track, int dims, float scale, Tensor dSmoothMean) {
+        float[] dVariance = rows(2 * (smoothMean.dim(0) - 1) * dims)[2];
+        double sum = latentSmoothnessTerms(smoothMean, track, dims, scale, dSmoothMean, dVariance);
+        addVarianceAdjoints(track, smoothMean.dim(0), dims, dVariance);
+        return sum;
+    }
+
+    /**
+     * {@link #latentSmoothness} but for the variances' adjoints, which go to dVariance [T-1, dims, 2]
+     * (the increments of v_t and v_{t+1} of each term) instead of track.dSmooth: the trials that share
+     * a track compute side by side, then {@link #addVarianceAdjoints} adds theirs in trial order.
+     */
+    static double latentSmoothnessTerms(Tensor smoothMean, CovarianceTrack track, int dims, float scale, Tensor dSmoothMean,
+                                        float[] dVariance) {
         final int T = smoothMean.dim(0), nx = smoothMean.dim(1);
         final long xx = (long) nx * nx;
-        MemorySegment xs = smoothMean.segment(), dxs = dSmoothMean.segment();
-        MemorySegment ps = track.smooth.segment(), dps = track.dSmooth.segment();
+        MemorySegment xs = smoothMean.segment(), dxs = dSmoothMean.segment(), ps = track.smooth.segment();
         double sum = 0;
         for (int t = 0; t + 1 < T; t++) {
             for (int i = 0; i < dims; i++) {
@@ -279,11 +291,27 @@ final class CpuLikelihood {
                 float gMu = scale * diff / v1;
                 Blas.set(dxs, m1, Blas.get(dxs, m1) + gMu);
                 Blas.set(dxs, m0, Blas.get(dxs, m0) - gMu);
-                Blas.set(dps, v0i, Blas.get(dps, v0i) + scale * (-0.5f / v0 + 0.5f / v1));
-                Blas.set(dps, v1i, Blas.get(dps, v1i) + scale * (0.5f / v1 - (diff * diff + v0) / (2f * v1 * v1)));
+                int k = 2 * (t * dims + i);
+                dVariance[k] = scale * (-0.5f / v0 + 0.5f / v1);
+                dVariance[k + 1] = scale * (0.5f / v1 - (diff * diff + v0) / (2f * v1 * v1));
             }
         }
         return sum;
+    }
+
+    /** track.dSmooth gets the variance adjoints of one trial's {@link #latentSmoothnessTerms}, term by term. */
+    static void addVarianceAdjoints(CovarianceTrack track, int steps, int dims, float[] dVariance) {
+        final int nx = track.latentDim;
+        final long xx = (long) nx * nx;
+        MemorySegment dps = track.dSmooth.segment();
+        for (int t = 0; t + 1 < steps; t++) {
+            for (int i = 0; i < dims; i++) {
+                long v0i = t * xx + (long) i * nx + i, v1i = v0i + xx;
+                int k = 2 * (t * dims + i);
+                Blas.set(dps, v0i, Blas.get(dps, v0i) + dVariance[k]);
+                Blas.set(dps, v1i, Blas.get(dps, v1i) + dVariance[k + 1]);
+            }
+        }
     }
 
     private static float clamp(float raw) {

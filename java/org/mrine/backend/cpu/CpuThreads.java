@@ -101,6 +101,26 @@ final class CpuThreads {
         }
     }
 
+    /** Elements per range of an elementwise pass: some microseconds each, well above what a section costs. */
+    static final long ELEMENTWISE_RANGE = 16384;
+
+    interface RangeBody {
+        void run(int worker, long from, long to);
+    }
+
+    /**
+     * Runs body over [0, n) in consecutive ranges of at least {@code minRange} (a few per thread):
+     * for elementwise passes, whose results do not depend on where the ranges fall.
+     */
+    static void forRanges(long n, long minRange, RangeBody body) {
+        int ranges = (int) Math.max(1, Math.min(4L * MAX_WORKERS, n / Math.max(1, minRange)));
+        if (ranges == 1) {
+            if (n > 0) body.run(0, 0, n);
+            return;
+        }
+        forEach(ranges, (w, r) -> body.run(w, n * r / ranges, n * (r + 1) / ranges));
+    }
+
     /** Waits for the items that helpers still hold: polls for the spin time, then sleeps until woken. */
     private static void awaitDone(Job j) {
         long spinUntil = System.nanoTime() + CpuTuning.current().spinMicros() * 1000L;

@@ -9,15 +9,17 @@ import org.junit.jupiter.api.Test;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.LdmParams;
+import org.mrine.backend.Sums;
 import org.mrine.backend.Trials;
 import org.mrine.tensor.Tensor;
 import org.mrine.tensor.Workspace;
 
 /**
- * The CPU backend's batched mean recursions (trials in parallel, the trials of one track on one
- * worker) against the interface's one-trial-at-a-time definition: the same means, observation
- * adjoints and gain adjoints bit for bit, and the same parameter gradients up to the order in
- * which the workers' sums are added.
+ * The CPU backend's batched mean recursions (trials in parallel, then each track's sums over its
+ * trials in trial order, in step chunks over the threads) against the interface's
+ * one-trial-at-a-time definition: the same means, observation adjoints, gain and smoother-gain
+ * adjoints, latent smoothness and its adjoints bit for bit, and the same parameter gradients up to
+ * the order in which the workers' sums are added.
  */
 class BatchedMeanRecursionTest {
     private static final int X = 6, A = 5, T = 12;
@@ -39,31 +41,47 @@ class BatchedMeanRecursionTest {
         return t;
     }
 
-    @Test
-    void batchedEqualsTrialByTrial() {
-        try (CpuBackend cpu = new CpuBackend()) {
-            Workspace ws = cpu.workspace();
-            float[] a = gaussian(X * X, 0.05), s0 = new float[X * X];
+    private LdmParams params(Workspace ws) {
+        float[] a = gaussian(X * X, 0.05), s0 = new float[X * X];
             for (int i = 0; i < X; i++) {
                 a[i * X + i] += 0.9f;
                 s0[i * X + i] = 1f;
             }
-            LdmParams p = new LdmParams(tensor(ws, a, X, X), tensor(ws, gaussian(A * X, 0.6), A, X),
-                    tensor(ws, gaussian(X, 0.2), X), tensor(ws, gaussian(A, 0.2), A), tensor(ws, gaussian(X, 0.3), X), tensor(ws, s0, X, X));
-            float[] m = new float[B * T];
-            for (int b = 0; b < B; b++) {
-                for (int t = 0; t < T; t++) m[b * T + t] = TRACK_OF[b] == 1 ? (t % 3 != 1 ? 1f : 0f) : TRACK_OF[b] == 2 ? (t % 2) : (t != 4 ? 1f : 0f);
-            }
-            Tensor mask = tensor(ws, m, B, T), obs = tensor(ws, gaussian(B * T * A, 1), B, T, A);
-            CovarianceTrack[] tracks = new CovarianceTrack[3];
-            Tensor[] patterns = new Tensor[3];
-            for (int i = 0; i < 3; i++) {
-                tracks[i] = new CovarianceTrack(ws, T, X, A, false);
-                patterns[i] = Trials.row(mask, firstTrialOf(i));
-            }
-            cpu.kalmanCovarianceForward(p, patterns, tracks, 3);
-            CovarianceTrack[] trackOf = new CovarianceTrack[B];
-            for (int b = 0; b < B; b++) trackOf[b] = tracks[TRACK_OF[b]];
+        return new LdmParams(tensor(ws, a, X, X), tensor(ws, gaussian(A * X, 0.6), A, X),
+                tensor(ws, gaussian(X, 0.2), X), tensor(ws, gaussian(A, 0.2), A), tensor(ws, gaussian(X, 0.3), X), tensor(ws, s0, X, X));
+    }
+
+    /** Three observation patterns, one per track: trials on track 1 miss every third step, on track 2 every other. */
+    private Tensor mask(Workspace ws) {
+        float[] m = new float[B * T];
+        for (int b = 0; b < B; b++) {
+            for (int t = 0; t < T; t++) m[b * T + t] = TRACK_OF[b] == 1 ? (t % 3 != 1 ? 1f : 0f) : TRACK_OF[b] == 2 ? (t % 2) : (t != 4 ? 1f : 0f);
+        }
+        return tensor(ws, m, B, T);
+    }
+
+    /** The tracks (covariances filtered, and smoothed where asked) and, per trial, the track it is on. */
+    private static CovarianceTrack[] trackOf(CpuBackend cpu, LdmParams p, Tensor mask, boolean smoothing) {
+        CovarianceTrack[] tracks = new CovarianceTrack[3];
+        Tensor[] patterns = new Tensor[3];
+        for (int i = 0; i < 3; i++) {
+            tracks[i] = new CovarianceTrack(cpu.workspace(), T, X, A, smoothing);
+            patterns[i] = Trials.row(mask, firstTrialOf(i));
+        }
+        cpu.kalmanCovarianceForward(p, patterns, tracks, 3);
+        if (smoothing) cpu.rtsCovarianceForward(p, tracks, 3);
+        CovarianceTrack[] trackOf = new CovarianceTrack[B];
+        for (int b = 0; b < B; b++) trackOf[b] = tracks[TRACK_OF[b]];
+        return trackOf;
+    }
+
+    @Test
+    void batchedEqualsTrialByTrial() {
+        try (CpuBackend cpu = new CpuBackend()) {
+            Workspace ws = cpu.workspace();
+            LdmParams p = params(ws);
+            Tensor mask = mask(ws), obs = tensor(ws, gaussian(B * T * A, 1), B, T, A);
+            CovarianceTrack[] trackOf = trackOf(cpu, p, mask, false);
             float[] dFiltIn = gaussian(B * T * X, 1), dPredIn = gaussian(B * T * X, 1);
 
             Result one = run(cpu, p, trackOf, obs, mask, dFiltIn, dPredIn, false);
@@ -75,6 +93,67 @@ class BatchedMeanRecursionTest {
             assertClose(one.gradA, batched.gradA, "gradient of A");
             assertClose(one.gradC, batched.gradC, "gradient of C");
         }
+    }
+
+    @Test
+    void batchedSmootherAndLatentSmoothnessEqualTrialByTrial() {
+        try (CpuBackend cpu = new CpuBackend()) {
+            Workspace ws = cpu.workspace();
+            LdmParams p = params(ws);
+            Tensor mask = mask(ws);
+            CovarianceTrack[] trackOf = trackOf(cpu, p, mask, true);
+            Tensor filt = tensor(ws, gaussian(B * T * X, 1), B, T, X), pred = tensor(ws, gaussian(B * T * X, 1), B, T, X);
+            float[] dSmoothIn = gaussian(B * T * X, 1), dFiltIn = gaussian(B * T * X, 1), dPredIn = gaussian(B * T * X, 1);
+
+            Smoothed one = smooth(cpu, trackOf, filt, pred, dSmoothIn, dFiltIn, dPredIn, false);
+            Smoothed batched = smooth(cpu, trackOf, filt, pred, dSmoothIn, dFiltIn, dPredIn, true);
+            assertArrayEquals(one.smooth, batched.smooth, "smoothed means");
+            assertArrayEquals(one.dFilt, batched.dFilt, "filtered-mean adjoints");
+            assertArrayEquals(one.dPred, batched.dPred, "predicted-mean adjoints");
+            assertArrayEquals(one.dSmooth, batched.dSmooth, "smoothed-mean adjoints after the latent smoothness");
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(one.dSmootherGain[i], batched.dSmootherGain[i], "dSmootherGain of track " + i);
+                assertArrayEquals(one.dSmoothCov[i], batched.dSmoothCov[i], "smoothed-covariance adjoints of track " + i);
+            }
+            assertEquals(one.latentSmoothness, batched.latentSmoothness, 0.0, "latent smoothness");
+            assertTrue(one.latentSmoothness > 0, "the latent smoothness of differing neighbours is positive");
+        }
+    }
+
+    private record Smoothed(float[] smooth, float[] dFilt, float[] dPred, float[] dSmooth, float[][] dSmootherGain,
+                            float[][] dSmoothCov, double latentSmoothness) {
+    }
+
+    /** Smoothed means, the latent smoothness of the first 4 coordinates, then the smoother's backward. */
+    private Smoothed smooth(CpuBackend be, CovarianceTrack[] trackOf, Tensor filt, Tensor pred, float[] dSmoothIn,
+                            float[] dFiltIn, float[] dPredIn, boolean batched) {
+        Workspace ws = be.workspace();
+        Tensor smooth = ws.zeros(B, T, X), dSmooth = tensor(ws, dSmoothIn, B, T, X);
+        Tensor dFilt = tensor(ws, dFiltIn, B, T, X), dPred = tensor(ws, dPredIn, B, T, X);
+        for (CovarianceTrack tr : trackOf) tr.zeroGrad();
+        final int dims = 4;
+        final float scale = 0.7f;
+        double latent = 0;
+        if (batched) {
+            be.rtsMeanForward(trackOf, filt, pred, smooth);
+            Sums sums = be.sums(1);
+            be.latentSmoothness(smooth, trackOf, dims, scale, dSmooth, sums, 0);
+            latent = sums.read()[0];
+            be.rtsMeanBackward(trackOf, filt, pred, smooth, dSmooth, dFilt, dPred);
+        } else {
+            for (int b = 0; b < B; b++) be.rtsMeanForward(trackOf[b], Trials.of(filt, b), Trials.of(pred, b), Trials.of(smooth, b));
+            for (int b = 0; b < B; b++) latent += be.latentSmoothness(Trials.of(smooth, b), trackOf[b], dims, scale, Trials.of(dSmooth, b));
+            for (int b = 0; b < B; b++) {
+                be.rtsMeanBackward(trackOf[b], Trials.of(filt, b), Trials.of(pred, b), Trials.of(smooth, b),
+                        Trials.of(dSmooth, b), Trials.of(dFilt, b), Trials.of(dPred, b));
+            }
+        }
+        float[][] dJ = new float[3][], dCov = new float[3][];
+        for (int b = 0; b < B; b++) {
+            dJ[TRACK_OF[b]] = trackOf[b].dSmootherGain.toArray();
+            dCov[TRACK_OF[b]] = trackOf[b].dSmooth.toArray();
+        }
+        return new Smoothed(smooth.toArray(), dFilt.toArray(), dPred.toArray(), dSmooth.toArray(), dJ, dCov, latent);
     }
 
     private static int firstTrialOf(int track) {

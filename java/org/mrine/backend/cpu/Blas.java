@@ -194,6 +194,18 @@ public final class Blas {
         for (; i < n; i++) set(dst, dOff + i, alpha * get(src, sOff + i));
     }
 
+    /** out[0..n) = x[0..n) * f[0..n), element by element (out may be x or f). */
+    public static void multiply(int n, MemorySegment x, long xOff, MemorySegment f, long fOff, MemorySegment out, long oOff) {
+        int i = 0;
+        if (VECTOR) {
+            for (int bound = SP.loopBound(n); i < bound; i += LANES) {
+                FloatVector.fromMemorySegment(SP, x, (xOff + i) * 4, ORDER).mul(FloatVector.fromMemorySegment(SP, f, (fOff + i) * 4, ORDER))
+                        .intoMemorySegment(out, (oOff + i) * 4, ORDER);
+            }
+        }
+        for (; i < n; i++) set(out, oOff + i, get(x, xOff + i) * get(f, fOff + i));
+    }
+
     /**
      * C = alpha * op(A) op(B) + beta * C, with op(A) [m,k], op(B) [k,n], C [m,n].
      * transA: A is stored [k,m]; transB: B is stored [n,k]. beta == 0 ignores C's old contents.

@@ -449,7 +449,8 @@ public final class CpuBackend implements Backend {
         if (x.size() != factor.size() || x.size() != out.size()) {
             throw new IllegalArgumentException("multiply of " + x.shapeString() + " by " + factor.shapeString() + " into " + out.shapeString());
         }
-        for (long i = 0; i < x.size(); i++) out.set(i, x.get(i) * factor.get(i));
+        MemorySegment xs = x.segment(), fs = factor.segment(), os = out.segment();
+        CpuThreads.forRanges(x.size(), CpuThreads.ELEMENTWISE_RANGE, (w, from, to) -> Blas.multiply((int) (to - from), xs, from, fs, from, os, from));
     }
 
     @Override

@@ -92,85 +92,119 @@ final class CpuLikelihood {
     /**
      * sum over available (b, t) of m * (count * z - exp(z) - log(count!)), z the log-rate clamped to
      * [-5, 5]; dLogRate += scale * m * (count - exp(z)) where the clamp passes gradient. The
-     * elementwise work runs in vector lanes; the sum runs in double, element by element, in the
-     * order of the plain loop.
+     * elementwise work runs in vector lanes, rows side by side on the threads; the sum runs in
+     * double, element by element, in the order of the plain loop ({@link #sumOverRows}).
      */
     static double poisson(Tensor logRate, Tensor counts, Tensor mask, int shift, float scale, Tensor dLogRate) {
-        final int B = counts.dim(0), T = counts.dim(1), N = counts.dim(2);
+        final int T = counts.dim(1), N = counts.dim(2);
         MemorySegment z = logRate.segment(), s = counts.segment(), dz = dLogRate.segment();
-        float[][] buf = rows(N);
-        float[] clampedRow = buf[0], rateRow = buf[1];
         final int bound = Blas.VECTOR ? SP.loopBound(N) : 0;
+        return sumOverRows(counts.dim(0) * T, N, (r, m, terms, at) -> {
+            long zRow = r * N, sRow = (r + shift) * N;
+            float[][] buf = rows(N);
+            float[] clampedRow = buf[0], rateRow = buf[1];
+            float sm = scale * m;
+            int n = 0;
+            for (; n < bound; n += L) {
+                FloatVector raw = FloatVector.fromMemorySegment(SP, z, (zRow + n) * 4, ORDER);
+                FloatVector clamped = raw.max(LOG_RATE_MIN).min(LOG_RATE_MAX);
+                FloatVector rate = exp(clamped);
+                FloatVector count = FloatVector.fromMemorySegment(SP, s, (sRow + n) * 4, ORDER);
+                // the clamp passes gradient only inside [-5, 5], as torch.clamp does
+                VectorMask<Float> inside = raw.compare(VectorOperators.GE, LOG_RATE_MIN).and(raw.compare(VectorOperators.LE, LOG_RATE_MAX));
+                FloatVector d = FloatVector.fromMemorySegment(SP, dz, (zRow + n) * 4, ORDER);
+                d.add(count.sub(rate).mul(sm), inside).intoMemorySegment(dz, (zRow + n) * 4, ORDER);
+                clamped.intoArray(clampedRow, n);
+                rate.intoArray(rateRow, n);
+            }
+            for (; n < N; n++) {
+                float raw = Blas.get(z, zRow + n);
+                float clamped = clamp(raw), rate = exp(clamped);
+                if (inside(raw)) Blas.set(dz, zRow + n, Blas.get(dz, zRow + n) + (Blas.get(s, sRow + n) - rate) * sm);
+                clampedRow[n] = clamped;
+                rateRow[n] = rate;
+            }
+            for (n = 0; n < N; n++) {
+                float count = Blas.get(s, sRow + n);
+                terms[at + n] = m * ((double) count * clampedRow[n] - rateRow[n] - logFactorial(count));
+            }
+        }, mask, T, shift);
+    }
+
+    /** sum of m * (log N(data; mean, variance)); dMean += scale * m * (data - mean) / variance. */
+    static double gaussian(Tensor mean, Tensor data, Tensor mask, int shift, float variance, float scale, Tensor dMean) {
+        final int T = data.dim(1), N = data.dim(2);
+        MemorySegment mu = mean.segment(), y = data.segment(), dmu = dMean.segment();
+        final double logNorm = -0.5 * (LOG_2PI + Math.log(variance));
+        final int bound = Blas.VECTOR ? SP.loopBound(N) : 0;
+        return sumOverRows(data.dim(0) * T, N, (r, m, terms, at) -> {
+            long muRow = r * N, yRow = (r + shift) * N;
+            float[] errRow = rows(N)[0];
+            float sm = scale * m;
+            int n = 0;
+            for (; n < bound; n += L) {
+                FloatVector err = FloatVector.fromMemorySegment(SP, y, (yRow + n) * 4, ORDER)
+                        .sub(FloatVector.fromMemorySegment(SP, mu, (muRow + n) * 4, ORDER));
+                FloatVector.fromMemorySegment(SP, dmu, (muRow + n) * 4, ORDER).add(err.mul(sm).div(variance))
+                        .intoMemorySegment(dmu, (muRow + n) * 4, ORDER);
+                err.intoArray(errRow, n);
+            }
+            for (; n < N; n++) {
+                float err = Blas.get(y, yRow + n) - Blas.get(mu, muRow + n);
+                Blas.set(dmu, muRow + n, Blas.get(dmu, muRow + n) + err * sm / variance);
+                errRow[n] = err;
+            }
+            for (n = 0; n < N; n++) {
+                float err = errRow[n];
+                terms[at + n] = m * (logNorm - (double) err * err / (2 * variance));
+            }
+        }, mask, T, shift);
+    }
+
+    /** One row of a likelihood: its gradient, and its N terms of the sum into terms[at, at + N). */
+    private interface RowTerms {
+        void row(long r, float m, double[] terms, int at);
+    }
+
+    /** Terms kept between the parallel pass and the sum: at most this many at a time (8 MB). */
+    private static final int TERMS_PER_BLOCK = 1 << 20;
+    private static final ThreadLocal<double[]> TERMS = ThreadLocal.withInitial(() -> new double[0]);
+
+    /**
+     * The likelihood over the available rows r = b T + t (t + shift < T, mask m = mask[r + shift] > 0)
+     * of rows [B T, N]: the rows run side by side on the threads, leaving their terms in a buffer;
+     * then the terms are summed in double, row by row and element by element, in the order of the
+     * plain loop, so the sum does not depend on the threads. Rows go in blocks of at most
+     * {@link #TERMS_PER_BLOCK} terms.
+     */
+    private static double sumOverRows(int rows, int N, RowTerms pass, Tensor mask, int T, int shift) {
+        final int block = Math.max(1, TERMS_PER_BLOCK / Math.max(1, N));
+        double[] terms = TERMS.get();
+        if (terms.length < (long) Math.min(block, rows) * N) {
+            terms = new double[Math.min(block, rows) * N];
+            TERMS.set(terms);
+        }
+        final double[] buffer = terms;
         double sum = 0;
-        for (int b = 0; b < B; b++) {
-            for (int t = 0; t + shift < T; t++) {
-                float m = mask.get((long) b * T + t + shift);
-                if (m == 0f) continue;
-                long zRow = ((long) b * T + t) * N, sRow = ((long) b * T + t + shift) * N;
-                float sm = scale * m;
-                int n = 0;
-                for (; n < bound; n += L) {
-                    FloatVector raw = FloatVector.fromMemorySegment(SP, z, (zRow + n) * 4, ORDER);
-                    FloatVector clamped = raw.max(LOG_RATE_MIN).min(LOG_RATE_MAX);
-                    FloatVector rate = exp(clamped);
-                    FloatVector count = FloatVector.fromMemorySegment(SP, s, (sRow + n) * 4, ORDER);
-                    // the clamp passes gradient only inside [-5, 5], as torch.clamp does
-                    VectorMask<Float> inside = raw.compare(VectorOperators.GE, LOG_RATE_MIN).and(raw.compare(VectorOperators.LE, LOG_RATE_MAX));
-                    FloatVector d = FloatVector.fromMemorySegment(SP, dz, (zRow + n) * 4, ORDER);
-                    d.add(count.sub(rate).mul(sm), inside).intoMemorySegment(dz, (zRow + n) * 4, ORDER);
-                    clamped.intoArray(clampedRow, n);
-                    rate.intoArray(rateRow, n);
+        for (int first = 0; first < rows; first += block) {
+            final int from = first, to = Math.min(rows, first + block);
+            CpuThreads.forRanges(to - from, Math.max(1, CpuThreads.ELEMENTWISE_RANGE / N), (w, a, b) -> {
+                for (long r = from + a; r < from + b; r++) {
+                    float m = available(mask, r, T, shift);
+                    if (m != 0f) pass.row(r, m, buffer, (int) (r - from) * N);
                 }
-                for (; n < N; n++) {
-                    float raw = Blas.get(z, zRow + n);
-                    float clamped = clamp(raw), rate = exp(clamped);
-                    if (inside(raw)) Blas.set(dz, zRow + n, Blas.get(dz, zRow + n) + (Blas.get(s, sRow + n) - rate) * sm);
-                    clampedRow[n] = clamped;
-                    rateRow[n] = rate;
-                }
-                for (n = 0; n < N; n++) {
-                    float count = Blas.get(s, sRow + n);
-                    sum += m * ((double) count * clampedRow[n] - rateRow[n] - logFactorial(count));
-                }
+            });
+            for (int r = from; r < to; r++) {
+                if (available(mask, r, T, shift) == 0f) continue;
+                for (int n = 0, at = (r - from) * N; n < N; n++) sum += buffer[at + n];
             }
         }
         return sum;
     }
 
-    /** sum of m * (log N(data; mean, variance)); dMean += scale * m * (data - mean) / variance. */
-    static double gaussian(Tensor mean, Tensor data, Tensor mask, int shift, float variance, float scale, Tensor dMean) {
-        final int B = data.dim(0), T = data.dim(1), N = data.dim(2);
-        MemorySegment mu = mean.segment(), y = data.segment(), dmu = dMean.segment();
-        final double logNorm = -0.5 * (LOG_2PI + Math.log(variance));
-        float[] errRow = rows(N)[0];
-        final int bound = Blas.VECTOR ? SP.loopBound(N) : 0;
-        double sum = 0;
-        for (int b = 0; b < B; b++) {
-            for (int t = 0; t + shift < T; t++) {
-                float m = mask.get((long) b * T + t + shift);
-                if (m == 0f) continue;
-                long muRow = ((long) b * T + t) * N, yRow = ((long) b * T + t + shift) * N;
-                float sm = scale * m;
-                int n = 0;
-                for (; n < bound; n += L) {
-                    FloatVector err = FloatVector.fromMemorySegment(SP, y, (yRow + n) * 4, ORDER)
-                            .sub(FloatVector.fromMemorySegment(SP, mu, (muRow + n) * 4, ORDER));
-                    FloatVector.fromMemorySegment(SP, dmu, (muRow + n) * 4, ORDER).add(err.mul(sm).div(variance))
-                            .intoMemorySegment(dmu, (muRow + n) * 4, ORDER);
-                    err.intoArray(errRow, n);
-                }
-                for (; n < N; n++) {
-                    float err = Blas.get(y, yRow + n) - Blas.get(mu, muRow + n);
-                    Blas.set(dmu, muRow + n, Blas.get(dmu, muRow + n) + err * sm / variance);
-                    errRow[n] = err;
-                }
-                for (n = 0; n < N; n++) {
-                    float err = errRow[n];
-                    sum += m * (logNorm - (double) err * err / (2 * variance));
-                }
-            }
-        }
-        return sum;
+    /** The mask of row r = b T + t shifted by shift steps, 0 where t + shift runs past the trial. */
+    private static float available(Tensor mask, long r, int T, int shift) {
+        return r % T + shift < T ? mask.get(r + shift) : 0f;
     }
 
     /**

@@ -341,22 +341,56 @@ public final class Blas {
         set(y, index, beta == 0f ? value : get(y, index) + value);
     }
 
+    /**
+     * Per-thread heap copies for the strided passes (transposes, symmetrizing): copied in and out
+     * in bulk, read and written on the heap, where each access is a plain array index instead of a
+     * checked segment access; the same values either way.
+     */
+    private static final ThreadLocal<float[][]> HEAP = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    static float[][] heap(int n) {
+        float[][] h = HEAP.get();
+        if (h[0].length < n) {
+            h[0] = new float[n];
+            h[1] = new float[n];
+        }
+        return h;
+    }
+
     /** dst [n,m] = src [m,n]^T (no aliasing). */
     public static void transpose(int m, int n, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
+        float[][] h = heap(m * n);
+        float[] s = h[0], d = h[1];
+        MemorySegment.copy(src, F32, sOff * 4, s, 0, m * n);
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) set(dst, dOff + (long) j * m + i, get(src, sOff + (long) i * n + j));
+            for (int j = 0; j < n; j++) d[j * m + i] = s[i * n + j];
         }
+        MemorySegment.copy(d, 0, dst, F32, dOff * 4, m * n);
     }
 
     /** A = (A + A^T) / 2 for a square [n,n] matrix, removing rounding asymmetry. */
     public static void symmetrize(int n, MemorySegment a, long off) {
+        float[] h = heap(n * n)[0];
+        MemorySegment.copy(a, F32, off * 4, h, 0, n * n);
         for (int i = 0; i < n; i++) {
             for (int j = i + 1; j < n; j++) {
-                float v = 0.5f * (get(a, off + (long) i * n + j) + get(a, off + (long) j * n + i));
-                set(a, off + (long) i * n + j, v);
-                set(a, off + (long) j * n + i, v);
+                float v = 0.5f * (h[i * n + j] + h[j * n + i]);
+                h[i * n + j] = v;
+                h[j * n + i] = v;
             }
         }
+        MemorySegment.copy(h, 0, a, F32, off * 4, n * n);
+    }
+
+    /** out = M + M^T for a square [n,n] matrix (out not M). */
+    public static void addTransposeInto(int n, MemorySegment m, long mOff, MemorySegment out, long oOff) {
+        float[][] h = heap(n * n);
+        float[] s = h[0], d = h[1];
+        MemorySegment.copy(m, F32, mOff * 4, s, 0, n * n);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) d[i * n + j] = s[i * n + j] + s[j * n + i];
+        }
+        MemorySegment.copy(d, 0, out, F32, oOff * 4, n * n);
     }
 
     /**

@@ -130,7 +130,7 @@ final class CpuKalman {
             }
             final long dOff = stored ? fOff : 0;
             // dA += (M + M^T) A P_filt
-            addTransposeInto(nx, w5, w0);
+            Blas.addTransposeInto(nx, w5, 0, w0, 0);
             mm(false, false, nx, nx, nx, 1f, w0, 0, A, 0, 0f, w1, 0);
             mm(false, false, nx, nx, nx, 1f, w1, 0, filt, fOff, 1f, dA, 0);
             // dP_filt += A^T sym(M) A = 0.5 A^T (M + M^T) A, one product from the one above. Only the
@@ -169,13 +169,6 @@ final class CpuKalman {
             }
         }
         for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));
-    }
-
-    /** out = M + M^T for a square [n,n] matrix. */
-    private static void addTransposeInto(int n, MemorySegment m, MemorySegment out) {
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) set(out, (long) i * n + j, get(m, (long) i * n + j) + get(m, (long) j * n + i));
-        }
     }
 
     // ------------------------------------------------------------------ mean recursion

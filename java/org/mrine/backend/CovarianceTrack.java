@@ -13,6 +13,8 @@ import org.mrine.tensor.Workspace;
  * prior      [T+1,X,X]  P_{t|t-1}; prior[0] = Sigma_0, prior[t+1] = A filt[t] A^T + Q
  * filt       [T,X,X]    P_{t|t}
  * gain       [T,X,A]    K_t (zero where the sample is missing)
+ * cPrior     [T,A,X]    Y_t = C prior[t] where a sample exists: the CPU forward's product, kept
+ *                       for its backward (one product per step less; the CUDA kernels recompute it)
  * cholS      [T,A,A]    Cholesky factor of S_t = C prior[t] C^T + R (where a sample exists; its
  *                       triangle is the backend's choice: the CPU stores U = L^T, S = U^T U)
  * smootherGain [T,X,X]  J_t = filt[t] A^T prior[t+1]^-1 (t < T-1)
@@ -31,6 +33,7 @@ public final class CovarianceTrack {
     public final Tensor prior;
     public final Tensor filt;
     public final Tensor gain;
+    public final Tensor cPrior;
     public final Tensor cholS;
     public final Tensor smootherGain;
     public final Tensor cholNext;
@@ -55,6 +58,7 @@ public final class CovarianceTrack {
         prior = ws.zeros(steps + 1, x, x);
         filt = ws.zeros(steps, x, x);
         gain = ws.zeros(steps, x, a);
+        cPrior = ws.zeros(steps, a, x);
         cholS = ws.zeros(steps, a, a);
         dGain = ws.zeros(steps, x, a);
         int s = smoothing ? steps : 0;

@@ -65,7 +65,7 @@ final class CpuKalman {
         final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
         MemorySegment A = p.a().segment(), C = p.c().segment();
         MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
-        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment();
+        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment(), cPrior = tr.cPrior.segment();
         loadNoise(p, nx, na);
         tr.mask.copyFrom(mask);
         Blas.transpose(nx, nx, A, 0, aT, 0);
@@ -74,9 +74,9 @@ final class CpuKalman {
         for (int t = 0; t < T; t++) {
             long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             if (mask.get(t) > 0f) {
-                // Y = C P_pred [A,X] (w0, kept in w4); S = Y C^T + R [A,A]
+                // Y = C P_pred [A,X] (w0, kept on the track for the backward); S = Y C^T + R [A,A]
                 mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
-                copy((int) xa, w0, 0, w4, 0);
+                copy((int) xa, w0, 0, cPrior, kOff);
                 mm(false, false, na, na, nx, 1f, w0, 0, cT, 0, 0f, cholS, sOff);
                 for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
                 Blas.cholesky(na, cholS, sOff);
@@ -87,7 +87,7 @@ final class CpuKalman {
                 // L W + K R K^T = W - X^T (C W - R X). Nothing here assumes K S = Y^T (the optimal
                 // gain), so it keeps the Joseph form's tolerance of gain error.
                 copy((int) xx, prior, pOff, w2, 0);
-                mm(true, false, nx, nx, na, -1f, w4, 0, w0, 0, 1f, w2, 0);                 // W
+                mm(true, false, nx, nx, na, -1f, cPrior, kOff, w0, 0, 1f, w2, 0);          // W
                 for (int i = 0; i < na; i++) Blas.scaleInto(nx, get(rDiag, i), w0, (long) i * nx, w3, (long) i * nx);
                 mm(false, false, na, nx, nx, 1f, C, 0, w2, 0, -1f, w3, 0);                  // V = C W - R X
                 copy((int) xx, w2, 0, filt, fOff);
@@ -111,7 +111,7 @@ final class CpuKalman {
         MemorySegment A = p.a().segment(), C = p.c().segment();
         MemorySegment dA = g.a().segment(), dC = g.c().segment();
         MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
-        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment();
+        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment(), Y = tr.cPrior.segment();
         MemorySegment dGain = tr.dGain.segment();
         // A filter-only track's covariance adjoints live one step at a time: scratch, not per-step storage.
         final boolean stored = tr.smoothing;
@@ -146,10 +146,9 @@ final class CpuKalman {
                 // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
                 // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
                 MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
-                mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);          // Y
-                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain)
+                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's)
                 Blas.transpose(nx, na, dGain, kOff, w2, 0);
-                mm(false, true, na, nx, nx, -1f, w0, 0, E, 0, 1f, w2, 0);
+                mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, w2, 0);
                 mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
                 // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
                 Blas.cholSolve(na, nx, cholS, sOff, w2, 0);                                 // w2 = Z
@@ -157,7 +156,7 @@ final class CpuKalman {
                 mm(false, false, na, na, nx, -1f, w2, 0, gain, kOff, 0f, w4, 0);           // w4 = dS
                 // S = Y C^T + R:  dY += dS C ;  dC += dS^T Y ;  dR += diag(dS)
                 mm(false, false, na, nx, na, 1f, w4, 0, C, 0, 1f, w3, 0);
-                mm(true, false, na, nx, na, 1f, w4, 0, w0, 0, 1f, dC, 0);
+                mm(true, false, na, nx, na, 1f, w4, 0, Y, kOff, 1f, dC, 0);
                 for (int j = 0; j < na; j++) set(dRDiag, j, get(dRDiag, j) + get(w4, (long) j * na + j));
                 // Y = C P_pred:  dC += dY P_pred ;  dP_pred = E + C^T dY
                 mm(false, false, na, nx, nx, 1f, w3, 0, prior, pOff, 1f, dC, 0);

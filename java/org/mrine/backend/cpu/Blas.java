@@ -357,29 +357,52 @@ public final class Blas {
         return h;
     }
 
-    /** dst [n,m] = src [m,n]^T (no aliasing). */
+    /**
+     * {0, stride, 2 stride, ...}: the lanes of one gather down a column of a row-major matrix
+     * with rows of {@code stride} floats.
+     */
+    private static int[] columnLanes(int stride) {
+        int[] lanes = new int[LANES];
+        for (int l = 0; l < LANES; l++) lanes[l] = l * stride;
+        return lanes;
+    }
+
+    /** dst [n,m] = src [m,n]^T (no aliasing). Each row of dst is a column of src: one gather per vector. */
     public static void transpose(int m, int n, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
         float[][] h = heap(m * n);
         float[] s = h[0], d = h[1];
         MemorySegment.copy(src, F32, sOff * 4, s, 0, m * n);
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) d[j * m + i] = s[i * n + j];
+        int[] down = columnLanes(n);
+        for (int j = 0; j < n; j++) {
+            int i = 0;
+            if (VECTOR) {
+                for (int bound = SP.loopBound(m); i < bound; i += LANES) FloatVector.fromArray(SP, s, i * n + j, down, 0).intoArray(d, j * m + i);
+            }
+            for (; i < m; i++) d[j * m + i] = s[i * n + j];
         }
         MemorySegment.copy(d, 0, dst, F32, dOff * 4, m * n);
     }
 
-    /** A = (A + A^T) / 2 for a square [n,n] matrix, removing rounding asymmetry. */
+    /**
+     * A = (A + A^T) / 2 for a square [n,n] matrix, removing rounding asymmetry: entry (i,j) and
+     * (j,i) both become 0.5 (a_ij + a_ji) (the sum is the same either way round); the diagonal stays.
+     */
     public static void symmetrize(int n, MemorySegment a, long off) {
-        float[] h = heap(n * n)[0];
-        MemorySegment.copy(a, F32, off * 4, h, 0, n * n);
+        float[][] h = heap(n * n);
+        float[] s = h[0], d = h[1];
+        MemorySegment.copy(a, F32, off * 4, s, 0, n * n);
+        int[] down = columnLanes(n);
         for (int i = 0; i < n; i++) {
-            for (int j = i + 1; j < n; j++) {
-                float v = 0.5f * (h[i * n + j] + h[j * n + i]);
-                h[i * n + j] = v;
-                h[j * n + i] = v;
+            int j = 0;
+            if (VECTOR) {
+                for (int bound = SP.loopBound(n); j < bound; j += LANES) {
+                    FloatVector.fromArray(SP, s, i * n + j).add(FloatVector.fromArray(SP, s, j * n + i, down, 0)).mul(0.5f).intoArray(d, i * n + j);
+                }
             }
+            for (; j < n; j++) d[i * n + j] = 0.5f * (s[i * n + j] + s[j * n + i]);
+            d[i * n + i] = s[i * n + i];
         }
-        MemorySegment.copy(h, 0, a, F32, off * 4, n * n);
+        MemorySegment.copy(d, 0, a, F32, off * 4, n * n);
     }
 
     /** out = M + M^T for a square [n,n] matrix (out not M). */
@@ -387,8 +410,15 @@ public final class Blas {
         float[][] h = heap(n * n);
         float[] s = h[0], d = h[1];
         MemorySegment.copy(m, F32, mOff * 4, s, 0, n * n);
+        int[] down = columnLanes(n);
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) d[i * n + j] = s[i * n + j] + s[j * n + i];
+            int j = 0;
+            if (VECTOR) {
+                for (int bound = SP.loopBound(n); j < bound; j += LANES) {
+                    FloatVector.fromArray(SP, s, i * n + j).add(FloatVector.fromArray(SP, s, j * n + i, down, 0)).intoArray(d, i * n + j);
+                }
+            }
+            for (; j < n; j++) d[i * n + j] = s[i * n + j] + s[j * n + i];
         }
         MemorySegment.copy(d, 0, out, F32, oOff * 4, n * n);
     }

@@ -388,25 +388,20 @@ public final class Blas {
      * (j,i) both become 0.5 (a_ij + a_ji) (the sum is the same either way round); the diagonal stays.
      */
     public static void symmetrize(int n, MemorySegment a, long off) {
-        float[][] h = heap(n * n);
-        float[] s = h[0], d = h[1];
-        MemorySegment.copy(a, F32, off * 4, s, 0, n * n);
-        int[] down = columnLanes(n);
-        for (int i = 0; i < n; i++) {
-            int j = 0;
-            if (VECTOR) {
-                for (int bound = SP.loopBound(n); j < bound; j += LANES) {
-                    FloatVector.fromArray(SP, s, i * n + j).add(FloatVector.fromArray(SP, s, j * n + i, down, 0)).mul(0.5f).intoArray(d, i * n + j);
-                }
-            }
-            for (; j < n; j++) d[i * n + j] = 0.5f * (s[i * n + j] + s[j * n + i]);
-            d[i * n + i] = s[i * n + i];
-        }
-        MemorySegment.copy(d, 0, a, F32, off * 4, n * n);
+        sumWithTranspose(n, 0.5f, a, off, a, off, true);
     }
 
-    /** out = M + M^T for a square [n,n] matrix (out not M). */
+    /** out = M + M^T for a square [n,n] matrix. */
     public static void addTransposeInto(int n, MemorySegment m, long mOff, MemorySegment out, long oOff) {
+        sumWithTranspose(n, 1f, m, mOff, out, oOff, false);
+    }
+
+    /**
+     * out = scale (M + M^T) (scale 1: the plain sum, bit for bit), through heap copies, the
+     * columns read with gathers; keepDiagonal leaves M's diagonal as it was. out may be M.
+     */
+    private static void sumWithTranspose(int n, float scale, MemorySegment m, long mOff, MemorySegment out, long oOff,
+                                         boolean keepDiagonal) {
         float[][] h = heap(n * n);
         float[] s = h[0], d = h[1];
         MemorySegment.copy(m, F32, mOff * 4, s, 0, n * n);
@@ -415,10 +410,11 @@ public final class Blas {
             int j = 0;
             if (VECTOR) {
                 for (int bound = SP.loopBound(n); j < bound; j += LANES) {
-                    FloatVector.fromArray(SP, s, i * n + j).add(FloatVector.fromArray(SP, s, j * n + i, down, 0)).intoArray(d, i * n + j);
+                    FloatVector.fromArray(SP, s, i * n + j).add(FloatVector.fromArray(SP, s, j * n + i, down, 0)).mul(scale).intoArray(d, i * n + j);
                 }
             }
-            for (; j < n; j++) d[i * n + j] = s[i * n + j] + s[j * n + i];
+            for (; j < n; j++) d[i * n + j] = scale * (s[i * n + j] + s[j * n + i]);
+            if (keepDiagonal) d[i * n + i] = s[i * n + i];
         }
         MemorySegment.copy(d, 0, out, F32, oOff * 4, n * n);
     }

@@ -348,7 +348,7 @@ public final class Blas {
      */
     private static final ThreadLocal<float[][]> HEAP = ThreadLocal.withInitial(() -> new float[2][0]);
 
-    static float[][] heap(int n) {
+    private static float[][] heap(int n) {
         float[][] h = HEAP.get();
         if (h[0].length < n) {
             h[0] = new float[n];

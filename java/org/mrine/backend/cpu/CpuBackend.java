@@ -209,12 +209,11 @@ public final class CpuBackend implements Backend {
                 Trials.row(mask, b), Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b),
                 Trials.of(dObs, b), innov.asSlice(b * trialBytes, trialBytes)));
         TrackGroups tg = new TrackGroups(trackOf);
-        LdmParams[] acc = gradAccumulators(grad, tg.count);
+        LdmParams[] acc = gradAccumulators(grad, tg.count());
         int chunks = tg.chunks(steps), perGroup = chunks + 1;
-        CpuThreads.forEach(tg.count * perGroup, (w, item) -> {
+        CpuThreads.forEach(tg.count() * perGroup, (w, item) -> {
             int g = item / perGroup, c = item % perGroup;
-            for (int b = tg.first[g]; b < trials; b++) {
-                if (trackOf[b] != trackOf[tg.first[g]]) continue;
+            for (int b : tg.trials[g]) {
                 if (c == chunks) {
                     CpuKalman.meanOuterProducts(p, trackOf[b], Trials.of(filtMean, b), Trials.of(predMean, b),
                             Trials.of(dPredMean, b), Trials.of(dObs, b), acc[g]);
@@ -331,35 +330,45 @@ public final class CpuBackend implements Backend {
         if (pairs <= 0) return;
         TrackGroups tg = new TrackGroups(trackOf);
         int chunks = tg.chunks(pairs);
-        CpuThreads.forEach(tg.count * chunks, (w, item) -> {
+        CpuThreads.forEach(tg.count() * chunks, (w, item) -> {
             int g = item / chunks, c = item % chunks;
-            for (int b = tg.first[g]; b < trials; b++) {
-                if (trackOf[b] != trackOf[tg.first[g]]) continue;
+            for (int b : tg.trials[g]) {
                 rtsScratch[w].smootherGainAdjoint(trackOf[b], Trials.of(predMean, b), Trials.of(smoothMean, b),
                         Trials.of(dSmoothMean, b), chunkStart(c, chunks, pairs), chunkStart(c + 1, chunks, pairs));
             }
         });
     }
 
-    /** The distinct tracks of a batch, each named by the first trial on it, in trial order. */
+    /**
+     * The distinct tracks of a batch in the order of their first trial: trials[g] lists the trials
+     * on track g in trial order, the order in which they add to the track's adjoints.
+     */
     private static final class TrackGroups {
-        final int[] first;
-        final int count;
+        final int[][] trials;
 
         TrackGroups(CovarianceTrack[] trackOf) {
-            first = new int[trackOf.length];
-            int groups = 0;
+            java.util.List<CovarianceTrack> tracks = new java.util.ArrayList<>();
+            java.util.List<java.util.List<Integer>> members = new java.util.ArrayList<>();
             for (int b = 0; b < trackOf.length; b++) {
-                int earlier = 0;
-                while (earlier < b && trackOf[earlier] != trackOf[b]) earlier++;
-                if (earlier == b) first[groups++] = b;
+                int g = tracks.indexOf(trackOf[b]);
+                if (g < 0) {
+                    g = tracks.size();
+                    tracks.add(trackOf[b]);
+                    members.add(new java.util.ArrayList<>());
+                }
+                members.get(g).add(b);
             }
-            count = groups;
+            trials = new int[members.size()][];
+            for (int g = 0; g < trials.length; g++) trials[g] = members.get(g).stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        int count() {
+            return trials.length;
         }
 
         /** Step chunks per track for a pass over {@code steps} steps: enough items to keep every thread busy. */
         int chunks(int steps) {
-            return Math.max(1, Math.min(steps, 4 * CpuThreads.MAX_WORKERS / count));
+            return Math.max(1, Math.min(steps, 4 * CpuThreads.MAX_WORKERS / count()));
         }
     }
 

@@ -99,9 +99,8 @@ final class CpuLikelihood {
         final int T = counts.dim(1), N = counts.dim(2);
         MemorySegment z = logRate.segment(), s = counts.segment(), dz = dLogRate.segment();
         final int bound = Blas.VECTOR ? SP.loopBound(N) : 0;
-        return sumOverRows(counts.dim(0) * T, N, (r, m, terms, at) -> {
+        return sumOverRows(counts.dim(0) * T, N, (r, m, buf, terms, at) -> {
             long zRow = r * N, sRow = (r + shift) * N;
-            float[][] buf = rows(N);
             float[] clampedRow = buf[0], rateRow = buf[1];
             float sm = scale * m;
             int n = 0;
@@ -137,9 +136,9 @@ final class CpuLikelihood {
         MemorySegment mu = mean.segment(), y = data.segment(), dmu = dMean.segment();
         final double logNorm = -0.5 * (LOG_2PI + Math.log(variance));
         final int bound = Blas.VECTOR ? SP.loopBound(N) : 0;
-        return sumOverRows(data.dim(0) * T, N, (r, m, terms, at) -> {
+        return sumOverRows(data.dim(0) * T, N, (r, m, buf, terms, at) -> {
             long muRow = r * N, yRow = (r + shift) * N;
-            float[] errRow = rows(N)[0];
+            float[] errRow = buf[0];
             float sm = scale * m;
             int n = 0;
             for (; n < bound; n += L) {
@@ -161,9 +160,12 @@ final class CpuLikelihood {
         }, mask, T, shift);
     }
 
-    /** One row of a likelihood: its gradient, and its N terms of the sum into terms[at, at + N). */
+    /**
+     * One row of a likelihood: its gradient, and its N terms of the sum into terms[at, at + N);
+     * rowBuffers: the running thread's {@link #rows} of N floats, for the vector pass's values.
+     */
     private interface RowTerms {
-        void row(long r, float m, double[] terms, int at);
+        void row(long r, float m, float[][] rowBuffers, double[] terms, int at);
     }
 
     /** Terms kept between the parallel pass and the sum: at most this many at a time (8 MB). */
@@ -189,9 +191,10 @@ final class CpuLikelihood {
         for (int first = 0; first < rows; first += block) {
             final int from = first, to = Math.min(rows, first + block);
             CpuThreads.forRanges(to - from, Math.max(1, CpuThreads.ELEMENTWISE_RANGE / N), (w, a, b) -> {
+                float[][] rowBuffers = rows(N);
                 for (long r = from + a; r < from + b; r++) {
                     float m = available(mask, r, T, shift);
-                    if (m != 0f) pass.row(r, m, buffer, (int) (r - from) * N);
+                    if (m != 0f) pass.row(r, m, rowBuffers, buffer, (int) (r - from) * N);
                 }
             });
             for (int r = from; r < to; r++) {

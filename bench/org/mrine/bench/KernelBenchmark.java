@@ -53,7 +53,7 @@ public class KernelBenchmark {
     static final int KALMAN_STEP_FLOPS = 2 * (LATENT * LATENT * LATENT * 7 + LATENT * LATENT * LATENT / 3 + LATENT * LATENT * LATENT);
 
     private Arena arena;
-    private MemorySegment a, b, c, small1, small2, small3, gradIn, gradOut, gradW, wideIn, wideW, wideOut;
+    private MemorySegment counts, a, b, c, small1, small2, small3, gradIn, gradOut, gradW, wideIn, wideW, wideOut;
     private CpuTuning.Scope tuning;
     private Backend be;
     private Tensor in, weight, bias, out;
@@ -77,6 +77,8 @@ public class KernelBenchmark {
         wideIn = random(arena, BATCH_ROWS * WIDTH, rng);
         wideW = random(arena, WIDE * WIDTH, rng);
         wideOut = arena.allocate((long) BATCH_ROWS * WIDE * 4, 64);
+        counts = arena.allocate(WIDE * 4L, 64);
+        for (int i = 0; i < WIDE; i++) counts.setAtIndex(ValueLayout.JAVA_FLOAT, i, rng.nextInt(3));
         a = random(arena, ROWS * WIDTH, rng);
         b = random(arena, WIDTH * WIDTH, rng);
         c = arena.allocate((long) ROWS * WIDTH * 4, 64);
@@ -124,6 +126,20 @@ public class KernelBenchmark {
     @OperationsPerInvocation(2 * LATENT * LATENT * LATENT)
     public void gemmKalmanSize() {
         Blas.mm(false, false, LATENT, LATENT, LATENT, 1f, small1, 0, small2, 0, 0f, small3, 0);
+    }
+
+    /** A streaming encoder's first layer at 800 channels: one row, [1,800] x W^T [800,128]. */
+    @Benchmark
+    @OperationsPerInvocation(2 * WIDE * WIDTH)
+    public void gemmOneRow() {
+        Blas.mm(false, false, 1, WIDTH, WIDE, 1f, wideIn, 0, wideW, 0, 0f, c, 0);
+    }
+
+    /** The same on a row of spike counts (0, 1 or 2, as the streaming benchmark's), its zeros skipped. */
+    @Benchmark
+    @OperationsPerInvocation(2 * WIDE * WIDTH)
+    public void sparseRowOfCounts() {
+        Blas.sparseRow(WIDTH, WIDE, counts, 0, wideW, 0, c, 0);
     }
 
     /** A batched layer's weight gradient at B = 32, T = 100: dPre^T [128,3200] x in [3200,128] (tall op(B)). */

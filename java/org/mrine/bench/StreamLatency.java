@@ -32,6 +32,16 @@ public final class StreamLatency {
      */
     public static Map<String, Object> measure(ModelConfig cfg, int fieldEvery, boolean shortcut, int warmup, int steps,
                                               int rounds, long seed) {
+        return measure(cfg, fieldEvery, shortcut, warmup, steps, rounds, seed, Double.NaN);
+    }
+
+    /**
+     * The same with the spike counts drawn from a Poisson law of mean {@code spikesPerBin} per
+     * channel and step (NaN: 0, 1 or 2 with equal chance, the other figures' data: a mean of one
+     * spike per bin, 100 Hz at 10 ms bins).
+     */
+    public static Map<String, Object> measure(ModelConfig cfg, int fieldEvery, boolean shortcut, int warmup, int steps,
+                                              int rounds, long seed, double spikesPerBin) {
         try (Backend be = Backends.create("cpu")) {
             MrineModel model = new MrineModel(cfg, be);
             model.initialize(new SplittableRandom(seed));
@@ -43,7 +53,7 @@ public final class StreamLatency {
             float[][][] samples = new float[distinct][][];
             for (int t = 0; t < distinct; t++) {
                 float[] s = new float[ns], y = new float[ny];
-                for (int c = 0; c < ns; c++) s[c] = rng.nextInt(3);
+                for (int c = 0; c < ns; c++) s[c] = Double.isNaN(spikesPerBin) ? rng.nextInt(3) : poisson(rng, spikesPerBin);
                 for (int c = 0; c < ny; c++) y[c] = (float) rng.nextGaussian();
                 samples[t] = new float[][] {s, y};
             }
@@ -88,6 +98,14 @@ public final class StreamLatency {
             out.put("machine_spin", MachineJitter.spin(Stats.median(p50), steps));
             return out;
         }
+    }
+
+    /** A Poisson draw by Knuth's product of uniforms (fine for the small means of spike counts). */
+    private static int poisson(SplittableRandom rng, double mean) {
+        double limit = Math.exp(-mean), product = rng.nextDouble();
+        int k = 0;
+        for (; product > limit; k++) product *= rng.nextDouble();
+        return k;
     }
 
     private static float[][] step(float[][][] samples, float[][] buf, int t, int fieldEvery) {

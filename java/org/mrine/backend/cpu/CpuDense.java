@@ -44,7 +44,8 @@ final class CpuDense {
         check(in, 1, nIn, "input");
         check(out, 1, nOut, "output");
         MemorySegment o = out.segment();
-        Blas.gemm(false, false, 1, nOut, nIn, 1f, in.segment(), 0, nIn, weightT.segment(), 0, nOut, 0f, o, 0, nOut);
+        // zero inputs (most of a row of spike counts) are skipped: the same bits, their weight rows unread
+        Blas.sparseRow(nOut, nIn, in.segment(), 0, weightT.segment(), 0, o, 0);
         if (bias != null) Blas.axpy(nOut, 1f, bias.segment(), 0, o, 0);
         if (tanh) Blas.tanh(nOut, o, 0);
     }

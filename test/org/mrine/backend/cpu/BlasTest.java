@@ -82,6 +82,37 @@ class BlasTest {
     }
 
     @Test
+    void sparseRowEqualsTheDenseProductBitForBit() {
+        // spike-count rows (mostly zeros, some -0) and dense rows; k over one inner block (512) and
+        // under; n taken by the 1 x 8 and 1 x 4 tiles, and n the dense kernels keep (40)
+        try (Arena arena = Arena.ofConfined()) {
+            int checked = 0, skipped = 0;
+            for (int k : new int[] {7, 128, 800, 1100}) {
+                for (int n : new int[] {40, 64, 128, 192}) {
+                    for (double zeros : new double[] {0, 0.9}) {
+                        MemorySegment row = arena.allocate(k * 4L, 64), b = random(arena, k * n, new double[k * n]);
+                        for (int p = 0; p < k; p++) {
+                            float v = rng.nextDouble() < zeros ? (rng.nextBoolean() ? 0f : -0f) : (float) rng.nextGaussian();
+                            row.setAtIndex(ValueLayout.JAVA_FLOAT, p, v);
+                            if (v == 0f) skipped++;
+                        }
+                        MemorySegment dense = arena.allocate(n * 4L, 64), sparse = arena.allocate(n * 4L, 64);
+                        Blas.gemm(false, false, 1, n, k, 1f, row, 0, k, b, 0, n, 0f, dense, 0, n);
+                        Blas.sparseRow(n, k, row, 0, b, 0, sparse, 0);
+                        for (int j = 0; j < n; j++) {
+                            float want = dense.getAtIndex(ValueLayout.JAVA_FLOAT, j), got = sparse.getAtIndex(ValueLayout.JAVA_FLOAT, j);
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), "k=" + k + " n=" + n + " column " + j);
+                            checked++;
+                        }
+                    }
+                }
+            }
+            assertEquals(4 * 2 * (40 + 64 + 128 + 192), checked);
+            assertTrue(skipped > 0.8 * 4 * (7 + 128 + 800 + 1100), "the rows hold zeros to skip: " + skipped);
+        }
+    }
+
+    @Test
     void choleskySolveRecoversSolution() {
         try (Arena arena = Arena.ofConfined()) {
             // right-hand side counts for every solve path: simple (3), one full and one masked vector (21),

@@ -359,46 +359,9 @@ public final class Blas {
         set(y, index, beta == 0f ? value : get(y, index) + value);
     }
 
-    /**
-     * Per-thread heap copies for the strided passes (transposes, symmetrizing): copied in and out
-     * in bulk, read and written on the heap, where each access is a plain array index instead of a
-     * checked segment access; the same values either way.
-     */
-    private static final ThreadLocal<float[][]> HEAP = ThreadLocal.withInitial(() -> new float[2][0]);
-
-    private static float[][] heap(int n) {
-        float[][] h = HEAP.get();
-        if (h[0].length < n) {
-            h[0] = new float[n];
-            h[1] = new float[n];
-        }
-        return h;
-    }
-
-    /**
-     * {0, stride, 2 stride, ...}: the lanes of one gather down a column of a row-major matrix
-     * with rows of {@code stride} floats.
-     */
-    private static int[] columnLanes(int stride) {
-        int[] lanes = new int[LANES];
-        for (int l = 0; l < LANES; l++) lanes[l] = l * stride;
-        return lanes;
-    }
-
-    /** dst [n,m] = src [m,n]^T (no aliasing). Each row of dst is a column of src: one gather per vector. */
+    /** dst [n,m] = src [m,n]^T (no aliasing), in register blocks ({@link Transpose}). */
     public static void transpose(int m, int n, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
-        float[][] h = heap(m * n);
-        float[] s = h[0], d = h[1];
-        MemorySegment.copy(src, F32, sOff * 4, s, 0, m * n);
-        int[] down = columnLanes(n);
-        for (int j = 0; j < n; j++) {
-            int i = 0;
-            if (VECTOR) {
-                for (int bound = SP.loopBound(m); i < bound; i += LANES) FloatVector.fromArray(SP, s, i * n + j, down, 0).intoArray(d, j * m + i);
-            }
-            for (; i < m; i++) d[j * m + i] = s[i * n + j];
-        }
-        MemorySegment.copy(d, 0, dst, F32, dOff * 4, m * n);
+        Transpose.transpose(m, n, src, sOff, n, dst, dOff, m);
     }
 
     /**
@@ -406,35 +369,12 @@ public final class Blas {
      * (j,i) both become 0.5 (a_ij + a_ji) (the sum is the same either way round); the diagonal stays.
      */
     public static void symmetrize(int n, MemorySegment a, long off) {
-        sumWithTranspose(n, 0.5f, a, off, a, off, true);
+        Transpose.sumWithTranspose(n, 0.5f, a, off, a, off, true);
     }
 
     /** out = M + M^T for a square [n,n] matrix. */
     public static void addTransposeInto(int n, MemorySegment m, long mOff, MemorySegment out, long oOff) {
-        sumWithTranspose(n, 1f, m, mOff, out, oOff, false);
-    }
-
-    /**
-     * out = scale (M + M^T) (scale 1: the plain sum, bit for bit), through heap copies, the
-     * columns read with gathers; keepDiagonal leaves M's diagonal as it was. out may be M.
-     */
-    private static void sumWithTranspose(int n, float scale, MemorySegment m, long mOff, MemorySegment out, long oOff,
-                                         boolean keepDiagonal) {
-        float[][] h = heap(n * n);
-        float[] s = h[0], d = h[1];
-        MemorySegment.copy(m, F32, mOff * 4, s, 0, n * n);
-        int[] down = columnLanes(n);
-        for (int i = 0; i < n; i++) {
-            int j = 0;
-            if (VECTOR) {
-                for (int bound = SP.loopBound(n); j < bound; j += LANES) {
-                    FloatVector.fromArray(SP, s, i * n + j).add(FloatVector.fromArray(SP, s, j * n + i, down, 0)).mul(scale).intoArray(d, i * n + j);
-                }
-            }
-            for (; j < n; j++) d[i * n + j] = scale * (s[i * n + j] + s[j * n + i]);
-            if (keepDiagonal) d[i * n + i] = s[i * n + i];
-        }
-        MemorySegment.copy(d, 0, out, F32, oOff * 4, n * n);
+        Transpose.sumWithTranspose(n, 1f, m, mOff, out, oOff, false);
     }
 
     /**

@@ -127,13 +127,11 @@ final class Gemm {
 
     /** dst [k, nPad] = op(B) [k, n] padded with zero columns. */
     private static void pack(boolean transB, int n, int k, MemorySegment b, long bOff, int ldb, MemorySegment dst, int nPad) {
+        // B [n,k] with rows ldb apart: its transpose in register blocks
+        if (transB) Transpose.transpose(n, k, b, bOff, ldb, dst, 0, nPad);
         for (int p = 0; p < k; p++) {
             long row = (long) p * nPad;
-            if (transB) {
-                for (int j = 0; j < n; j++) Blas.set(dst, row + j, Blas.get(b, bOff + (long) j * ldb + p));
-            } else {
-                MemorySegment.copy(b, (bOff + (long) p * ldb) * 4, dst, row * 4, (long) n * 4);
-            }
+            if (!transB) MemorySegment.copy(b, (bOff + (long) p * ldb) * 4, dst, row * 4, (long) n * 4);
             for (int j = n; j < nPad; j++) Blas.set(dst, row + j, 0f);
         }
     }

@@ -309,6 +309,10 @@ public final class Blas {
                             MemorySegment x, long xOff, float beta, MemorySegment y, long yOff, int incY) {
         if (!trans) {
             int i = 0;
+            if (GemvRows.suits(cols)) {
+                // a vector's width of rows at a time, their lane sums folded together (the same bits)
+                for (; i + LANES <= rows; i += LANES) GemvRows.rows(i, cols, alpha, a, aOff, x, xOff, beta, y, yOff, incY);
+            }
             if (VECTOR && cols >= LANES) {
                 // four rows at a time: four independent FMA chains share each load of x
                 int bound = SP.loopBound(cols);
@@ -341,10 +345,7 @@ public final class Blas {
             }
         } else if (incY == 1) {
             if (beta == 0f) zero(cols, y, yOff);
-            for (int i = 0; i < rows; i++) {
-                float xi = get(x, xOff + i);
-                if (xi != 0f) axpy(cols, alpha * xi, a, aOff + (long) i * cols, y, yOff);
-            }
+            gemvTransposed(rows, cols, alpha, a, aOff, x, xOff, y, yOff);
         } else {
             for (int j = 0; j < cols; j++) {
                 float d = 0f;
@@ -352,6 +353,43 @@ public final class Blas {
                 long yj = yOff + (long) j * incY;
                 set(y, yj, beta == 0f ? alpha * d : get(y, yj) + alpha * d);
             }
+        }
+    }
+
+    /**
+     * y += A^T (alpha x) for A [rows, cols]: y += (alpha x_i) A_i over the rows in order, x_i = 0
+     * skipped, as a row-by-row axpy would (the same multiply-adds, so the same bits), but with four
+     * vectors of y held in registers over all the rows instead of loaded and stored for each.
+     */
+    private static void gemvTransposed(int rows, int cols, float alpha, MemorySegment a, long aOff, MemorySegment x, long xOff,
+                                       MemorySegment y, long yOff) {
+        int j = 0;
+        if (VECTOR) {
+            for (; j + 4 * LANES <= cols; j += 4 * LANES) {
+                long y0 = (yOff + j) * 4;
+                FloatVector s0 = FloatVector.fromMemorySegment(SP, y, y0, ORDER), s1 = FloatVector.fromMemorySegment(SP, y, y0 + 4 * LANES, ORDER);
+                FloatVector s2 = FloatVector.fromMemorySegment(SP, y, y0 + 8 * LANES, ORDER), s3 = FloatVector.fromMemorySegment(SP, y, y0 + 12 * LANES, ORDER);
+                for (int i = 0; i < rows; i++) {
+                    float xi = get(x, xOff + i);
+                    if (xi == 0f) continue;
+                    FloatVector va = FloatVector.broadcast(SP, alpha * xi);
+                    long row = (aOff + (long) i * cols + j) * 4;
+                    s0 = FloatVector.fromMemorySegment(SP, a, row, ORDER).fma(va, s0);
+                    s1 = FloatVector.fromMemorySegment(SP, a, row + 4 * LANES, ORDER).fma(va, s1);
+                    s2 = FloatVector.fromMemorySegment(SP, a, row + 8 * LANES, ORDER).fma(va, s2);
+                    s3 = FloatVector.fromMemorySegment(SP, a, row + 12 * LANES, ORDER).fma(va, s3);
+                }
+                s0.intoMemorySegment(y, y0, ORDER);
+                s1.intoMemorySegment(y, y0 + 4 * LANES, ORDER);
+                s2.intoMemorySegment(y, y0 + 8 * LANES, ORDER);
+                s3.intoMemorySegment(y, y0 + 12 * LANES, ORDER);
+            }
+        }
+        if (j == cols) return;
+        // the columns past the last four whole vectors: the row-by-row axpy on them
+        for (int i = 0; i < rows; i++) {
+            float xi = get(x, xOff + i);
+            if (xi != 0f) axpy(cols - j, alpha * xi, a, aOff + (long) i * cols + j, y, yOff + j);
         }
     }
 

@@ -28,7 +28,7 @@ final class Transpose {
      * The selects of round s (rows 2^s apart): from rows x and y, LOW[s] takes x's first 2^s
      * lanes, then y's first 2^s, and so on in groups of 2^(s+1); HIGH[s] the groups' second halves.
      */
-    private static final FloatVector[] LOW = new FloatVector[4], HIGH = new FloatVector[4];
+    static final FloatVector[] LOW = new FloatVector[4], HIGH = new FloatVector[4];
     /** DIAGONAL[r]: lane r alone, to keep a diagonal entry. */
     @SuppressWarnings("unchecked")
     private static final VectorMask<Float>[] DIAGONAL = new VectorMask[L];

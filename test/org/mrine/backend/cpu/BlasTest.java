@@ -63,21 +63,54 @@ class BlasTest {
             for (int rows : new int[] {3, 16, 37, 128}) {
                 for (int cols : new int[] {16, 20, 64, 131}) {
                     for (float beta : new float[] {0f, 1f}) {
+                        // y contiguous, and every third entry of y (a column of a matrix)
+                        int incY = beta == 0f ? 1 : 3;
                         MemorySegment a = random(arena, rows * cols, new double[rows * cols]);
                         MemorySegment x = random(arena, cols, new double[cols]);
-                        MemorySegment y = random(arena, rows, new double[rows]);
+                        MemorySegment y = random(arena, rows * incY, new double[rows * incY]);
                         float[] before = y.toArray(ValueLayout.JAVA_FLOAT);
-                        Blas.gemv(false, rows, cols, 0.7f, a, 0, x, 0, beta, y, 0, 1);
+                        Blas.gemv(false, rows, cols, 0.7f, a, 0, x, 0, beta, y, 0, incY);
                         for (int r = 0; r < rows; r++) {
                             float d = 0.7f * Blas.dot(cols, a, (long) r * cols, x, 0);
-                            float want = beta == 0f ? d : before[r] + d;
-                            assertEquals(want, y.getAtIndex(ValueLayout.JAVA_FLOAT, r), 0f, rows + "x" + cols + " row " + r);
+                            float want = beta == 0f ? d : before[r * incY] + d;
+                            assertEquals(want, y.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * incY), 0f, rows + "x" + cols + " row " + r);
                             checked++;
                         }
                     }
                 }
             }
             assertEquals(2 * 4 * (3 + 16 + 37 + 128), checked);
+        }
+    }
+
+    @Test
+    void transposedGemvEqualsRowByRowAxpyBitForBit() {
+        // y += A^T (alpha x): four vectors of y in registers, then the columns left; zeros of x skipped
+        try (Arena arena = Arena.ofConfined()) {
+            int checked = 0;
+            for (int rows : new int[] {1, 7, 64}) {
+                for (int cols : new int[] {5, 16, 20, 64, 70, 131}) {
+                    for (float beta : new float[] {0f, 1f}) {
+                        MemorySegment a = random(arena, rows * cols, new double[rows * cols]);
+                        MemorySegment x = random(arena, rows, new double[rows]);
+                        for (int i = 0; i < rows; i += 3) x.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0f);
+                        MemorySegment y = random(arena, cols, new double[cols]), want = arena.allocate(cols * 4L, 64);
+                        MemorySegment.copy(y, 0, want, 0, cols * 4L);
+                        if (beta == 0f) Blas.zero(cols, want, 0);
+                        for (int i = 0; i < rows; i++) {
+                            float xi = x.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                            if (xi != 0f) Blas.axpy(cols, 0.7f * xi, a, (long) i * cols, want, 0);
+                        }
+                        Blas.gemv(true, rows, cols, 0.7f, a, 0, x, 0, beta, y, 0, 1);
+                        for (int j = 0; j < cols; j++) {
+                            assertEquals(Float.floatToRawIntBits(want.getAtIndex(ValueLayout.JAVA_FLOAT, j)),
+                                    Float.floatToRawIntBits(y.getAtIndex(ValueLayout.JAVA_FLOAT, j)), rows + "x" + cols + " column " + j);
+                            checked++;
+                        }
+                    }
+                }
+            }
+            assertEquals(3 * 2 * (5 + 16 + 20 + 64 + 70 + 131), checked);
         }
     }
 

@@ -52,8 +52,8 @@ final class Transpose {
         }
     }
 
-    /** Per-thread scratch of two blocks for {@link #sumWithTranspose}. */
-    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(2L * L * L * 4, 64));
+    /** Per-thread scratch of one block for {@link #sumWithTranspose}. */
+    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * 4, 64));
 
     private Transpose() {
     }
@@ -77,23 +77,20 @@ final class Transpose {
     static void sumWithTranspose(int n, float scale, MemorySegment m, long mOff, MemorySegment out, long oOff, boolean keepDiagonal) {
         int nb = BLOCKS ? n - n % L : 0;
         MemorySegment scratch = BLOCKS ? SCRATCH.get() : null;
-        final long mjiT = 0, result = (long) L * L;    // the scratch's two blocks: M_JI^T, then R_IJ
         for (int i = 0; i < nb; i += L) {
             for (int j = i; j < nb; j += L) {
-                long ij = mOff + (long) i * n + j;
-                block(m, mOff + (long) j * n + i, n, scratch, mjiT, L);
+                long ij = mOff + (long) i * n + j, outIJ = oOff + (long) i * n + j;
+                // M_JI^T into the scratch first: when out is m, R_JI is written over M_JI (each row of M_IJ
+                // is read before R_IJ's row replaces it)
+                block(m, mOff + (long) j * n + i, n, scratch, 0, L);
                 for (int row = 0; row < L; row++) {
                     FloatVector own = FloatVector.fromMemorySegment(SP, m, (ij + (long) row * n) * 4, ORDER);
-                    FloatVector sum = own.add(FloatVector.fromMemorySegment(SP, scratch, (mjiT + (long) row * L) * 4, ORDER)).mul(scale);
+                    FloatVector sum = own.add(FloatVector.fromMemorySegment(SP, scratch, (long) row * L * 4, ORDER)).mul(scale);
                     if (keepDiagonal && i == j) sum = sum.blend(own, DIAGONAL[row]);
-                    sum.intoMemorySegment(scratch, (result + (long) row * L) * 4, ORDER);
+                    sum.intoMemorySegment(out, (outIJ + (long) row * n) * 4, ORDER);
                 }
-                // both of the pair's blocks are read by now, so out may be m
-                for (int row = 0; row < L; row++) {
-                    FloatVector.fromMemorySegment(SP, scratch, (result + (long) row * L) * 4, ORDER)
-                            .intoMemorySegment(out, (oOff + (long) (i + row) * n + j) * 4, ORDER);
-                }
-                if (j != i) block(scratch, result, L, out, oOff + (long) j * n + i, n);
+                // R_JI = R_IJ^T
+                if (j != i) block(out, outIJ, n, out, oOff + (long) j * n + i, n);
             }
         }
         // the strips right of and below the whole blocks: pairs (i, j >= i) one by one

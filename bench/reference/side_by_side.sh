@@ -5,6 +5,8 @@
 # line per round and the median ratio at the end.
 #   bench/reference/side_by_side.sh MRINE_REPO [STEPS=50] [ROUNDS=3] [TORCH_THREADS=0]
 # MRINE_REPO: a checkout of github.com/ShanechiLab/mrine; python: /usr/bin/python3 with python3-torch.
+# MRINE_JAVA_OPTS goes to our JVM (and to mrine tune), e.g. -XX:UseAVX=2 for an AVX2-only machine's
+# 16 vector registers of 256 bits (the reference's PyTorch reports its own "CPU capability").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$1"; steps="${2:-50}"; rounds="${3:-3}"; threads="${4:-0}"
@@ -16,12 +18,14 @@ cp="target/mrine-0.1.0-SNAPSHOT.jar:target/lib/*"
 ratios=()
 for r in $(seq 1 "$rounds"); do
     ref=$(/usr/bin/python3 bench/reference/time_reference.py --mrine-repo "$repo" --steps "$steps" --warmup 1 --repeats 3 --threads "$threads")
-    ours=$(java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m \
+    # shellcheck disable=SC2086 # MRINE_JAVA_OPTS holds several flags
+    ours=$(java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m ${MRINE_JAVA_OPTS:-} \
         -cp "$cp" org.mrine.bench.TrainStepProcess paper 32 "$steps" 10 5 0 "$(nproc)" 2>/dev/null)
     refMs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ms_per_sample_step'])" "$ref")
     ourMs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ms_per_sample_step'])" "$ours")
     ratio=$(python3 -c "print(round($refMs / $ourMs, 2))")
+    torchCpu=$(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('torch_cpu_capability', 'unknown'))" "$ref")
     ratios+=("$ratio")
-    echo "{\"round\": $r, \"steps\": $steps, \"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"reference_ms_per_sample_step\": $refMs, \"mrine_ms_per_sample_step\": $ourMs, \"ratio\": $ratio}"
+    echo "{\"round\": $r, \"steps\": $steps, \"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"reference_ms_per_sample_step\": $refMs, \"mrine_ms_per_sample_step\": $ourMs, \"ratio\": $ratio, \"torch_cpu_capability\": \"$torchCpu\", \"mrine_java_opts\": \"${MRINE_JAVA_OPTS:-}\"}"
 done
 python3 -c "import statistics,sys; print('median ratio over', len(sys.argv)-1, 'rounds:', statistics.median(map(float, sys.argv[1:])))" "${ratios[@]}"

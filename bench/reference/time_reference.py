@@ -85,7 +85,17 @@ def main():
     med = statistics.median(times)
     print(json.dumps({'ms_per_sample_step': med, 'min': min(times), 'max': max(times),
                       'spread': (max(times) - min(times)) / med, 'samples': times, 'trials': B, 'steps': T,
-                      'channels': [n_s, n_y], 'torch': torch.__version__, 'torch_threads': torch.get_num_threads()}))
+                      'channels': [n_s, n_y], 'torch': torch.__version__, 'torch_threads': torch.get_num_threads(),
+                      'torch_cpu_capability': cpu_capability()}))
+
+
+def cpu_capability():
+    """The vector width PyTorch's own kernels use here ("AVX2", "AVX512", ...), as torch reports it."""
+    import torch
+    for line in torch.__config__.show().splitlines():
+        if 'CPU capability usage:' in line:
+            return line.split(':', 1)[1].strip()
+    return 'unknown'
 
 
 if __name__ == '__main__':

@@ -24,7 +24,7 @@ final class TuneCommand implements Callable<Integer> {
     boolean dryRun;
 
     @Option(names = "--set", paramLabel = "CHOICE=VALUE", description = {"store this choice instead of the measured one (repeatable):",
-            "threads, gemm.tile (4x2, 8x2, 4x4), gemm.block_kb, parallel.work, spin.us, blas (java, openblas, blis), blas.work"})
+            "threads, gemm.tile (4x2, 6x2, 8x2, 4x4, 6x4), gemm.block_kb, parallel.work, spin.us, blas (java, openblas, blis), blas.work"})
     List<String> set = List.of();
 
     @Override

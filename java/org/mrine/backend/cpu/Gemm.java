@@ -26,7 +26,7 @@ final class Gemm {
     private static final int L = SP.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int ROWS = 4;
-    /** Rows of C per parallel item: a multiple of every tile's rows; about 16 items per product. */
+    /** Rows of C per parallel item: a multiple of the 4- and 8-row tiles' rows (24 for the 6-row tiles); about 16 items per product. */
     private static final int CHUNK_ALIGN = 8, CHUNKS = 16;
 
     static {
@@ -72,7 +72,8 @@ final class Gemm {
         final int tile = tileCode(tuning.tile());
         final long blockBytes = tuning.blockKb() * 1024L;
         if ((long) m * n * k >= tuning.parallelWork() && m >= 2 * CHUNK_ALIGN && CpuThreads.workers(2) > 1) {
-            int chunk = chunkRows(m);
+            // six-row tiles get chunks of a multiple of 24 rows, so no chunk ends in a 2-row remainder
+            int chunk = chunkRows(m, tile == TILE_6X2 || tile == TILE_6X4 ? 24 : CHUNK_ALIGN);
             int items = (m + chunk - 1) / chunk;
             CpuThreads.forEach(items, (w, item) -> rows(item * chunk, Math.min(m, (item + 1) * chunk), tile, blockBytes, transA, n, k, alpha,
                     a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc));
@@ -111,16 +112,23 @@ final class Gemm {
 
     /** Rows per parallel item for a product with m rows: about {@link #CHUNKS} items, each a multiple of 8 rows. */
     static int chunkRows(int m) {
-        int rows = (m + CHUNKS - 1) / CHUNKS;
-        return Math.max(CHUNK_ALIGN, (rows + CHUNK_ALIGN - 1) / CHUNK_ALIGN * CHUNK_ALIGN);
+        return chunkRows(m, CHUNK_ALIGN);
     }
 
-    static final int TILE_4X2 = 0, TILE_8X2 = 1, TILE_4X4 = 2;
+    /** Rows per parallel item: about {@link #CHUNKS} items, each a multiple of align rows. */
+    private static int chunkRows(int m, int align) {
+        int rows = (m + CHUNKS - 1) / CHUNKS;
+        return Math.max(align, (rows + align - 1) / align * align);
+    }
+
+    static final int TILE_4X2 = 0, TILE_8X2 = 1, TILE_4X4 = 2, TILE_6X2 = 3, TILE_6X4 = 4;
 
     static int tileCode(String tile) {
         return switch (tile) {
             case "8x2" -> TILE_8X2;
             case "4x4" -> TILE_4X4;
+            case "6x2" -> TILE_6X2;
+            case "6x4" -> TILE_6X4;
             default -> TILE_4X2;
         };
     }
@@ -228,6 +236,21 @@ final class Gemm {
         final long rs = transA ? 1 : lda, ps = transA ? lda : 1;
         final float[] lanes = PARTIAL_VECTOR.get();
         int i = from;
+        if (tile == TILE_6X2 || tile == TILE_6X4) {
+            for (; i + 6 <= to; i += 6) {
+                int j = j0;
+                if (tile == TILE_6X4) {
+                    for (; j + 4 * L <= j1; j += 4 * L) tile6x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+                }
+                for (; j + 2 * L <= j1; j += 2 * L) tile6x2(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+                for (; j < j1; j += L) {
+                    int width = Math.min(L, n - j);
+                    tile4x1(i, j, width, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                    tile1x1(i + 4, j, width, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                    tile1x1(i + 5, j, width, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
+                }
+            }
+        }
         if (tile == TILE_8X2) {
             for (; i + 8 <= to; i += 8) {
                 int j = j0;
@@ -240,7 +263,7 @@ final class Gemm {
         }
         for (; i + ROWS <= to; i += ROWS) {
             int j = j0;
-            if (tile == TILE_4X4) {
+            if (tile == TILE_4X4 || tile == TILE_6X4) {
                 for (; j + 4 * L <= j1; j += 4 * L) tile4x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
             }
             for (; j + 2 * L <= j1; j += 2 * L) tile4x2(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
@@ -490,6 +513,204 @@ final class Gemm {
         c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
         c32.intoMemorySegment(c, (r3 + 2 * L) * 4, ORDER);
         c33.intoMemorySegment(c, (r3 + 3 * L) * 4, ORDER);
+    }
+
+    /** 6 rows by 2 vectors: 12 accumulators, 2 loads and 6 broadcasts per 12 multiply-adds, 15 registers:
+     * the most chains that fit 16 vector registers (AVX2), as in BLIS's and OpenBLAS's Haswell kernels. */
+    private static void tile6x2(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs, a4 = a3 + rs, a5 = a4 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(SP, Blas.get(a, a4 + ap));
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(SP, Blas.get(a, a5 + ap));
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        c40 = c40.mul(va);
+        c41 = c41.mul(va);
+        c50 = c50.mul(va);
+        c51 = c51.mul(va);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
+            c40 = FloatVector.fromMemorySegment(SP, c, r4 * 4, ORDER).fma(vb, c40);
+            c41 = FloatVector.fromMemorySegment(SP, c, (r4 + L) * 4, ORDER).fma(vb, c41);
+            c50 = FloatVector.fromMemorySegment(SP, c, r5 * 4, ORDER).fma(vb, c50);
+            c51 = FloatVector.fromMemorySegment(SP, c, (r5 + L) * 4, ORDER).fma(vb, c51);
+        }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        c40.intoMemorySegment(c, r4 * 4, ORDER);
+        c41.intoMemorySegment(c, (r4 + L) * 4, ORDER);
+        c50.intoMemorySegment(c, r5 * 4, ORDER);
+        c51.intoMemorySegment(c, (r5 + L) * 4, ORDER);
+    }
+
+    /** 6 rows by 4 vectors: 24 accumulators, 4 loads and 6 broadcasts per 24 multiply-adds, 29 registers.
+     * Needs 32 vector registers (AVX-512). */
+    private static void tile6x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
+                                MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00, c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        long a0 = aOff + i * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs, a4 = a3 + rs, a5 = a4 + rs;
+        long bRow = bOff + j;
+        for (int p = 0; p < k; p++, bRow += ldb) {
+            FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(SP, b, (bRow + 2 * L) * 4, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(SP, b, (bRow + 3 * L) * 4, ORDER);
+            long ap = p * ps;
+            FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(SP, Blas.get(a, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(SP, Blas.get(a, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(SP, Blas.get(a, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(SP, Blas.get(a, a4 + ap));
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            c42 = x.fma(b2, c42);
+            c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(SP, Blas.get(a, a5 + ap));
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            c52 = x.fma(b2, c52);
+            c53 = x.fma(b3, c53);
+        }
+        // the epilogue is written out here: behind a helper call C2 would box the accumulators
+        long r0 = cOff + (long) i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc;
+        FloatVector va = FloatVector.broadcast(SP, alpha);
+        c00 = c00.mul(va);
+        c01 = c01.mul(va);
+        c02 = c02.mul(va);
+        c03 = c03.mul(va);
+        c10 = c10.mul(va);
+        c11 = c11.mul(va);
+        c12 = c12.mul(va);
+        c13 = c13.mul(va);
+        c20 = c20.mul(va);
+        c21 = c21.mul(va);
+        c22 = c22.mul(va);
+        c23 = c23.mul(va);
+        c30 = c30.mul(va);
+        c31 = c31.mul(va);
+        c32 = c32.mul(va);
+        c33 = c33.mul(va);
+        c40 = c40.mul(va);
+        c41 = c41.mul(va);
+        c42 = c42.mul(va);
+        c43 = c43.mul(va);
+        c50 = c50.mul(va);
+        c51 = c51.mul(va);
+        c52 = c52.mul(va);
+        c53 = c53.mul(va);
+        if (beta != 0f) {
+            FloatVector vb = FloatVector.broadcast(SP, beta);
+            c00 = FloatVector.fromMemorySegment(SP, c, r0 * 4, ORDER).fma(vb, c00);
+            c01 = FloatVector.fromMemorySegment(SP, c, (r0 + L) * 4, ORDER).fma(vb, c01);
+            c02 = FloatVector.fromMemorySegment(SP, c, (r0 + 2 * L) * 4, ORDER).fma(vb, c02);
+            c03 = FloatVector.fromMemorySegment(SP, c, (r0 + 3 * L) * 4, ORDER).fma(vb, c03);
+            c10 = FloatVector.fromMemorySegment(SP, c, r1 * 4, ORDER).fma(vb, c10);
+            c11 = FloatVector.fromMemorySegment(SP, c, (r1 + L) * 4, ORDER).fma(vb, c11);
+            c12 = FloatVector.fromMemorySegment(SP, c, (r1 + 2 * L) * 4, ORDER).fma(vb, c12);
+            c13 = FloatVector.fromMemorySegment(SP, c, (r1 + 3 * L) * 4, ORDER).fma(vb, c13);
+            c20 = FloatVector.fromMemorySegment(SP, c, r2 * 4, ORDER).fma(vb, c20);
+            c21 = FloatVector.fromMemorySegment(SP, c, (r2 + L) * 4, ORDER).fma(vb, c21);
+            c22 = FloatVector.fromMemorySegment(SP, c, (r2 + 2 * L) * 4, ORDER).fma(vb, c22);
+            c23 = FloatVector.fromMemorySegment(SP, c, (r2 + 3 * L) * 4, ORDER).fma(vb, c23);
+            c30 = FloatVector.fromMemorySegment(SP, c, r3 * 4, ORDER).fma(vb, c30);
+            c31 = FloatVector.fromMemorySegment(SP, c, (r3 + L) * 4, ORDER).fma(vb, c31);
+            c32 = FloatVector.fromMemorySegment(SP, c, (r3 + 2 * L) * 4, ORDER).fma(vb, c32);
+            c33 = FloatVector.fromMemorySegment(SP, c, (r3 + 3 * L) * 4, ORDER).fma(vb, c33);
+            c40 = FloatVector.fromMemorySegment(SP, c, r4 * 4, ORDER).fma(vb, c40);
+            c41 = FloatVector.fromMemorySegment(SP, c, (r4 + L) * 4, ORDER).fma(vb, c41);
+            c42 = FloatVector.fromMemorySegment(SP, c, (r4 + 2 * L) * 4, ORDER).fma(vb, c42);
+            c43 = FloatVector.fromMemorySegment(SP, c, (r4 + 3 * L) * 4, ORDER).fma(vb, c43);
+            c50 = FloatVector.fromMemorySegment(SP, c, r5 * 4, ORDER).fma(vb, c50);
+            c51 = FloatVector.fromMemorySegment(SP, c, (r5 + L) * 4, ORDER).fma(vb, c51);
+            c52 = FloatVector.fromMemorySegment(SP, c, (r5 + 2 * L) * 4, ORDER).fma(vb, c52);
+            c53 = FloatVector.fromMemorySegment(SP, c, (r5 + 3 * L) * 4, ORDER).fma(vb, c53);
+        }
+        c00.intoMemorySegment(c, r0 * 4, ORDER);
+        c01.intoMemorySegment(c, (r0 + L) * 4, ORDER);
+        c02.intoMemorySegment(c, (r0 + 2 * L) * 4, ORDER);
+        c03.intoMemorySegment(c, (r0 + 3 * L) * 4, ORDER);
+        c10.intoMemorySegment(c, r1 * 4, ORDER);
+        c11.intoMemorySegment(c, (r1 + L) * 4, ORDER);
+        c12.intoMemorySegment(c, (r1 + 2 * L) * 4, ORDER);
+        c13.intoMemorySegment(c, (r1 + 3 * L) * 4, ORDER);
+        c20.intoMemorySegment(c, r2 * 4, ORDER);
+        c21.intoMemorySegment(c, (r2 + L) * 4, ORDER);
+        c22.intoMemorySegment(c, (r2 + 2 * L) * 4, ORDER);
+        c23.intoMemorySegment(c, (r2 + 3 * L) * 4, ORDER);
+        c30.intoMemorySegment(c, r3 * 4, ORDER);
+        c31.intoMemorySegment(c, (r3 + L) * 4, ORDER);
+        c32.intoMemorySegment(c, (r3 + 2 * L) * 4, ORDER);
+        c33.intoMemorySegment(c, (r3 + 3 * L) * 4, ORDER);
+        c40.intoMemorySegment(c, r4 * 4, ORDER);
+        c41.intoMemorySegment(c, (r4 + L) * 4, ORDER);
+        c42.intoMemorySegment(c, (r4 + 2 * L) * 4, ORDER);
+        c43.intoMemorySegment(c, (r4 + 3 * L) * 4, ORDER);
+        c50.intoMemorySegment(c, r5 * 4, ORDER);
+        c51.intoMemorySegment(c, (r5 + L) * 4, ORDER);
+        c52.intoMemorySegment(c, (r5 + 2 * L) * 4, ORDER);
+        c53.intoMemorySegment(c, (r5 + 3 * L) * 4, ORDER);
     }
 
     /** 4 rows by 1 vector, columns [j, j + width): a partial last vector (width &lt; L) goes to C lane by

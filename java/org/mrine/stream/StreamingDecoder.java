@@ -3,6 +3,9 @@ package org.mrine.stream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.mrine.backend.Backend;
 import org.mrine.model.Likelihood;
 import org.mrine.model.Mlp;
@@ -38,6 +41,8 @@ import org.mrine.tensor.Workspace;
  * scratch is shared between calls).
  */
 public final class StreamingDecoder {
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+
     private final ModelConfig config;
     private final Backend be;
     private final List<ModalitySpec> mods;
@@ -134,12 +139,14 @@ public final class StreamingDecoder {
             if (x.length != m.channels()) {
                 throw new IllegalArgumentException("modality " + m.name() + ": sample has " + x.length + " channels, expected " + m.channels());
             }
+            boolean counts = m.likelihood() == Likelihood.POISSON;
+            if (plainSample(x, counts)) continue;
             for (float v : x) {
                 if (!Float.isFinite(v)) {
                     present[i] = false;
                     break;
                 }
-                if (m.likelihood() == Likelihood.POISSON && v < 0) {
+                if (counts && v < 0) {
                     throw new IllegalArgumentException("modality " + m.name() + ": negative spike count " + v);
                 }
             }
@@ -181,6 +188,28 @@ public final class StreamingDecoder {
         if (aHat != null) MemorySegment.copy(aHat.segment(), ValueLayout.JAVA_FLOAT, 0, embedding, 0, embedding.length);
         if (readout != null) readout.apply(latent, behavior);
         steps++;
+    }
+
+    /**
+     * Whether every value is finite and, for counts, not negative: the common case, checked a
+     * vector at a time (the value-by-value loop in {@link #push} decides the rest, and took 1 us of
+     * an 800 + 800 channel step). -0 is a count of zero, as in that loop.
+     */
+    private static boolean plainSample(float[] x, boolean counts) {
+        // v * 0 is 0 for finite v and NaN for infinities and NaN, so their sum is 0 or NaN; the
+        // least value is below 0 only where a count is negative (-0 is not)
+        FloatVector zeros = FloatVector.zero(SP), least = zeros;
+        int c = 0;
+        for (int bound = SP.loopBound(x.length); c < bound; c += SP.length()) {
+            FloatVector v = FloatVector.fromArray(SP, x, c);
+            zeros = zeros.add(v.mul(0f));
+            if (counts) least = least.min(v);
+        }
+        if (!(zeros.reduceLanes(VectorOperators.ADD) == 0f) || least.reduceLanes(VectorOperators.MIN) < 0f) return false;
+        for (; c < x.length; c++) {
+            if (!Float.isFinite(x[c]) || counts && x[c] < 0) return false;
+        }
+        return true;
     }
 
     /** The backbone's filtered latent x_{t|t} [X] after the last push (the array is reused). */

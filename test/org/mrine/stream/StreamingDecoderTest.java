@@ -163,6 +163,65 @@ class StreamingDecoderTest {
         }
     }
 
+    /**
+     * The checks a vector at a time (37 and 45 channels: whole vectors and a tail at 8 or 16 lanes):
+     * a NaN or an infinity anywhere makes the sample missing, a negative count anywhere is refused
+     * before any state changes, and -0 is a count of zero.
+     */
+    @Test
+    void wideSamplesAreCheckedInEveryLane() {
+        ModelConfig cfg = TestModels.config(6, 5, List.of(TestModels.poisson("s", 37, 12, 12), TestModels.gaussian("y", 45, 12)), 12);
+        try (CpuBackend be = new CpuBackend()) {
+            MrineModel model = new MrineModel(cfg, be);
+            model.initialize(new SplittableRandom(3));
+            StreamingDecoder clean = new StreamingDecoder(model, be, null, true);
+            StreamingDecoder hit = new StreamingDecoder(model, be, null, true);
+            SplittableRandom rng = new SplittableRandom(4);
+            long missing = 0;
+            for (int t = 0; t < 60; t++) {
+                float[] spikes = new float[37], field = new float[45];
+                for (int c = 0; c < 37; c++) spikes[c] = rng.nextInt(3);
+                for (int c = 0; c < 45; c++) field[c] = (float) rng.nextGaussian();
+                int at = t % 45;
+                if (t % 5 == 1) {
+                    // a negative count in a whole vector or in the tail: refused, nothing changes
+                    float[] bad = spikes.clone();
+                    bad[at % 37] = -1f;
+                    assertThrows(IllegalArgumentException.class, () -> hit.push(new float[][] {bad, field}), "negative count at " + at % 37);
+                }
+                float[][] theirs = {spikes, field}, ours = {spikes.clone(), field.clone()};
+                switch (t % 5) {
+                    case 2 -> {
+                        ours[1][at] = Float.NaN;
+                        theirs = new float[][] {spikes, null};
+                        missing++;
+                    }
+                    case 3 -> {
+                        ours[0][at % 37] = t % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                        theirs = new float[][] {null, field};
+                        missing++;
+                    }
+                    case 4 -> {
+                        ours[1][at] = Float.NEGATIVE_INFINITY;
+                        theirs = new float[][] {spikes, null};
+                        missing++;
+                    }
+                    case 0 -> {
+                        // -0 counts where the clean decoder sees +0
+                        for (int c = 0; c < 37; c++) if (ours[0][c] == 0f) ours[0][c] = -0f;
+                    }
+                    default -> {
+                    }
+                }
+                clean.push(theirs);
+                hit.push(ours);
+                assertArrayEquals(clean.latent(), hit.latent(), "step " + t);
+            }
+            assertEquals(missing, hit.nonFiniteSamples());
+            assertEquals(36, missing);
+        }
+    }
+
     @Test
     void steadyStatePushAllocatesNothing() {
         ModelConfig cfg = config();

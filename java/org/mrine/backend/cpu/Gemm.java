@@ -190,6 +190,9 @@ final class Gemm {
     /** 0, 1, ..., P_BLOCK - 1: every inner index of a block, for the single-row tiles. */
     private static final int[] ALL_P = java.util.stream.IntStream.range(0, P_BLOCK).toArray();
 
+    /** A vector mask with every lane set, as {@code VectorMask.toLong} gives it. */
+    private static final long ALL_LANES = L == 64 ? -1L : (1L << L) - 1;
+
     /** Per-thread list of a row's nonzero inner indices ({@link #sparseRow}); grows, never shrinks. */
     private static final ThreadLocal<int[][]> NONZERO = ThreadLocal.withInitial(() -> new int[][] {new int[0]});
 
@@ -216,6 +219,12 @@ final class Gemm {
             int p1 = Math.min(k, p0 + P_BLOCK), count = 0, p = p0;
             for (int bound = p0 + SP.loopBound(p1 - p0); p < bound; p += L) {
                 long bits = FloatVector.fromMemorySegment(SP, a, (aOff + p) * 4, ORDER).compare(VectorOperators.NE, 0f).toLong();
+                if (bits == ALL_LANES) {
+                    // a dense vector (a hidden layer's row, a filter's state): no bit-by-bit chain
+                    for (int q = 0; q < L; q++) nonzero[count + q] = p + q;
+                    count += L;
+                    continue;
+                }
                 for (; bits != 0; bits &= bits - 1) nonzero[count++] = p + Long.numberOfTrailingZeros(bits);
             }
             for (; p < p1; p++) {

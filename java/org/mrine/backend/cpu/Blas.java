@@ -17,6 +17,8 @@ public final class Blas {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SP.length();
+    /** Whether the triangular solves take rows four at a time (16 accumulators, 24 live vectors): 32 vector registers, as with 512-bit vectors on x86; else in pairs. */
+    private static final boolean QUADS = SP.vectorBitSize() >= 512;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     static final boolean VECTOR = !"false".equals(System.getProperty("mrine.vector"));
 
@@ -588,13 +590,16 @@ public final class Blas {
 
     /**
      * Columns [j, j + 4 LANES) of {@link #cholSolve} on heap copies: u [n,n], b [n,ld]. Rows go in
-     * pairs that share each loaded row of b: eight multiply-add chains side by side, and the pair's
-     * second row takes its last term once the first is done. Every entry is one chain in a fixed
+     * quads ({@link #QUADS}: sixteen chains) or pairs (eight) that share each loaded row of b, and a
+     * group's later rows take their last terms once the earlier ones are done. Every entry is one chain in a fixed
      * order: forward, p = 0 .. i-1; back, p = n-1 down to i+1 (the order {@link #cholSolve1} and
      * {@link #cholSolveSimple} use too).
      */
     private static void cholSolve4(int n, int ld, int j, float[] u, float[] b) {
         int i = 0;
+        if (QUADS) {
+            for (; i + 4 <= n; i += 4) forwardQuad(n, ld, i, j, u, b);
+        }
         for (; i + 2 <= n; i += 2) {
             int b0 = i * ld + j, b1 = b0 + ld;
             FloatVector x0 = FloatVector.fromArray(SP, b, b0), x1 = FloatVector.fromArray(SP, b, b0 + LANES);
@@ -632,6 +637,9 @@ public final class Blas {
         }
         if (i < n) forwardRow1(n, ld, i, j, u, b, 4);
         i = n - 1;
+        if (QUADS) {
+            for (; i - 3 >= 0; i -= 4) backQuad(n, ld, i, j, u, b);
+        }
         for (; i - 1 >= 0; i -= 2) {
             int b0 = i * ld + j, b1 = b0 - ld, u0 = i * n, u1 = u0 - n;
             FloatVector x0 = FloatVector.fromArray(SP, b, b0), x1 = FloatVector.fromArray(SP, b, b0 + LANES);
@@ -679,6 +687,200 @@ public final class Blas {
             acc.mul(FloatVector.broadcast(SP, 1f / u[i * n + i])).intoArray(b, i * ld + col);
         }
     }
+
+    /** Rows i .. i+3 of the forward substitution, columns [j, j + 4 LANES): sixteen chains, each row's terms p = 0 .. i-1, then the quad's own rows in order. */
+    private static void forwardQuad(int n, int ld, int i, int j, float[] u, float[] b) {
+        int r0 = i * ld + j, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+        FloatVector a0 = FloatVector.fromArray(SP, b, r0), a1 = FloatVector.fromArray(SP, b, r0 + LANES), a2 = FloatVector.fromArray(SP, b, r0 + 2 * LANES), a3 = FloatVector.fromArray(SP, b, r0 + 3 * LANES);
+        FloatVector c0 = FloatVector.fromArray(SP, b, r1), c1 = FloatVector.fromArray(SP, b, r1 + LANES), c2 = FloatVector.fromArray(SP, b, r1 + 2 * LANES), c3 = FloatVector.fromArray(SP, b, r1 + 3 * LANES);
+        FloatVector d0 = FloatVector.fromArray(SP, b, r2), d1 = FloatVector.fromArray(SP, b, r2 + LANES), d2 = FloatVector.fromArray(SP, b, r2 + 2 * LANES), d3 = FloatVector.fromArray(SP, b, r2 + 3 * LANES);
+        FloatVector e0 = FloatVector.fromArray(SP, b, r3), e1 = FloatVector.fromArray(SP, b, r3 + LANES), e2 = FloatVector.fromArray(SP, b, r3 + 2 * LANES), e3 = FloatVector.fromArray(SP, b, r3 + 3 * LANES);
+        for (int p = 0; p < i; p++) {
+            int bp = p * ld + j, up = p * n + i;
+            FloatVector f = FloatVector.broadcast(SP, -u[up]), g = FloatVector.broadcast(SP, -u[up + 1]), h = FloatVector.broadcast(SP, -u[up + 2]), q = FloatVector.broadcast(SP, -u[up + 3]);
+            FloatVector v0 = FloatVector.fromArray(SP, b, bp), v1 = FloatVector.fromArray(SP, b, bp + LANES), v2 = FloatVector.fromArray(SP, b, bp + 2 * LANES), v3 = FloatVector.fromArray(SP, b, bp + 3 * LANES);
+            a0 = v0.fma(f, a0);
+            a1 = v1.fma(f, a1);
+            a2 = v2.fma(f, a2);
+            a3 = v3.fma(f, a3);
+            c0 = v0.fma(g, c0);
+            c1 = v1.fma(g, c1);
+            c2 = v2.fma(g, c2);
+            c3 = v3.fma(g, c3);
+            d0 = v0.fma(h, d0);
+            d1 = v1.fma(h, d1);
+            d2 = v2.fma(h, d2);
+            d3 = v3.fma(h, d3);
+            e0 = v0.fma(q, e0);
+            e1 = v1.fma(q, e1);
+            e2 = v2.fma(q, e2);
+            e3 = v3.fma(q, e3);
+        }
+        FloatVector inv0 = FloatVector.broadcast(SP, 1f / u[i * n + i]);
+        a0 = a0.mul(inv0);
+        a0.intoArray(b, r0);
+        a1 = a1.mul(inv0);
+        a1.intoArray(b, r0 + LANES);
+        a2 = a2.mul(inv0);
+        a2.intoArray(b, r0 + 2 * LANES);
+        a3 = a3.mul(inv0);
+        a3.intoArray(b, r0 + 3 * LANES);
+        FloatVector t10 = FloatVector.broadcast(SP, -u[i * n + i + 1]);
+        c0 = a0.fma(t10, c0);
+        c1 = a1.fma(t10, c1);
+        c2 = a2.fma(t10, c2);
+        c3 = a3.fma(t10, c3);
+        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[(i + 1) * n + i + 1]);
+        c0 = c0.mul(inv1);
+        c0.intoArray(b, r1);
+        c1 = c1.mul(inv1);
+        c1.intoArray(b, r1 + LANES);
+        c2 = c2.mul(inv1);
+        c2.intoArray(b, r1 + 2 * LANES);
+        c3 = c3.mul(inv1);
+        c3.intoArray(b, r1 + 3 * LANES);
+        FloatVector t20 = FloatVector.broadcast(SP, -u[i * n + i + 2]);
+        d0 = a0.fma(t20, d0);
+        d1 = a1.fma(t20, d1);
+        d2 = a2.fma(t20, d2);
+        d3 = a3.fma(t20, d3);
+        FloatVector t21 = FloatVector.broadcast(SP, -u[(i + 1) * n + i + 2]);
+        d0 = c0.fma(t21, d0);
+        d1 = c1.fma(t21, d1);
+        d2 = c2.fma(t21, d2);
+        d3 = c3.fma(t21, d3);
+        FloatVector inv2 = FloatVector.broadcast(SP, 1f / u[(i + 2) * n + i + 2]);
+        d0 = d0.mul(inv2);
+        d0.intoArray(b, r2);
+        d1 = d1.mul(inv2);
+        d1.intoArray(b, r2 + LANES);
+        d2 = d2.mul(inv2);
+        d2.intoArray(b, r2 + 2 * LANES);
+        d3 = d3.mul(inv2);
+        d3.intoArray(b, r2 + 3 * LANES);
+        FloatVector t30 = FloatVector.broadcast(SP, -u[i * n + i + 3]);
+        e0 = a0.fma(t30, e0);
+        e1 = a1.fma(t30, e1);
+        e2 = a2.fma(t30, e2);
+        e3 = a3.fma(t30, e3);
+        FloatVector t31 = FloatVector.broadcast(SP, -u[(i + 1) * n + i + 3]);
+        e0 = c0.fma(t31, e0);
+        e1 = c1.fma(t31, e1);
+        e2 = c2.fma(t31, e2);
+        e3 = c3.fma(t31, e3);
+        FloatVector t32 = FloatVector.broadcast(SP, -u[(i + 2) * n + i + 3]);
+        e0 = d0.fma(t32, e0);
+        e1 = d1.fma(t32, e1);
+        e2 = d2.fma(t32, e2);
+        e3 = d3.fma(t32, e3);
+        FloatVector inv3 = FloatVector.broadcast(SP, 1f / u[(i + 3) * n + i + 3]);
+        e0 = e0.mul(inv3);
+        e0.intoArray(b, r3);
+        e1 = e1.mul(inv3);
+        e1.intoArray(b, r3 + LANES);
+        e2 = e2.mul(inv3);
+        e2.intoArray(b, r3 + 2 * LANES);
+        e3 = e3.mul(inv3);
+        e3.intoArray(b, r3 + 3 * LANES);
+    }
+
+    /** Rows i, i-1, i-2, i-3 of the back substitution, columns [j, j + 4 LANES): each row's terms p = n-1 down to i+1, then the quad's own rows in order. */
+    private static void backQuad(int n, int ld, int i, int j, float[] u, float[] b) {
+        int r0 = i * ld + j, r1 = r0 - ld, r2 = r1 - ld, r3 = r2 - ld;
+        int u0 = i * n, u1 = u0 - n, u2 = u1 - n, u3 = u2 - n;
+        FloatVector a0 = FloatVector.fromArray(SP, b, r0), a1 = FloatVector.fromArray(SP, b, r0 + LANES), a2 = FloatVector.fromArray(SP, b, r0 + 2 * LANES), a3 = FloatVector.fromArray(SP, b, r0 + 3 * LANES);
+        FloatVector c0 = FloatVector.fromArray(SP, b, r1), c1 = FloatVector.fromArray(SP, b, r1 + LANES), c2 = FloatVector.fromArray(SP, b, r1 + 2 * LANES), c3 = FloatVector.fromArray(SP, b, r1 + 3 * LANES);
+        FloatVector d0 = FloatVector.fromArray(SP, b, r2), d1 = FloatVector.fromArray(SP, b, r2 + LANES), d2 = FloatVector.fromArray(SP, b, r2 + 2 * LANES), d3 = FloatVector.fromArray(SP, b, r2 + 3 * LANES);
+        FloatVector e0 = FloatVector.fromArray(SP, b, r3), e1 = FloatVector.fromArray(SP, b, r3 + LANES), e2 = FloatVector.fromArray(SP, b, r3 + 2 * LANES), e3 = FloatVector.fromArray(SP, b, r3 + 3 * LANES);
+        for (int p = n - 1; p > i; p--) {
+            int bp = p * ld + j;
+            FloatVector f = FloatVector.broadcast(SP, -u[u0 + p]), g = FloatVector.broadcast(SP, -u[u1 + p]), h = FloatVector.broadcast(SP, -u[u2 + p]), q = FloatVector.broadcast(SP, -u[u3 + p]);
+            FloatVector v0 = FloatVector.fromArray(SP, b, bp), v1 = FloatVector.fromArray(SP, b, bp + LANES), v2 = FloatVector.fromArray(SP, b, bp + 2 * LANES), v3 = FloatVector.fromArray(SP, b, bp + 3 * LANES);
+            a0 = v0.fma(f, a0);
+            a1 = v1.fma(f, a1);
+            a2 = v2.fma(f, a2);
+            a3 = v3.fma(f, a3);
+            c0 = v0.fma(g, c0);
+            c1 = v1.fma(g, c1);
+            c2 = v2.fma(g, c2);
+            c3 = v3.fma(g, c3);
+            d0 = v0.fma(h, d0);
+            d1 = v1.fma(h, d1);
+            d2 = v2.fma(h, d2);
+            d3 = v3.fma(h, d3);
+            e0 = v0.fma(q, e0);
+            e1 = v1.fma(q, e1);
+            e2 = v2.fma(q, e2);
+            e3 = v3.fma(q, e3);
+        }
+        FloatVector inv0 = FloatVector.broadcast(SP, 1f / u[u0 + i]);
+        a0 = a0.mul(inv0);
+        a0.intoArray(b, r0);
+        a1 = a1.mul(inv0);
+        a1.intoArray(b, r0 + LANES);
+        a2 = a2.mul(inv0);
+        a2.intoArray(b, r0 + 2 * LANES);
+        a3 = a3.mul(inv0);
+        a3.intoArray(b, r0 + 3 * LANES);
+        FloatVector t10 = FloatVector.broadcast(SP, -u[u1 + i]);
+        c0 = a0.fma(t10, c0);
+        c1 = a1.fma(t10, c1);
+        c2 = a2.fma(t10, c2);
+        c3 = a3.fma(t10, c3);
+        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[u1 + i - 1]);
+        c0 = c0.mul(inv1);
+        c0.intoArray(b, r1);
+        c1 = c1.mul(inv1);
+        c1.intoArray(b, r1 + LANES);
+        c2 = c2.mul(inv1);
+        c2.intoArray(b, r1 + 2 * LANES);
+        c3 = c3.mul(inv1);
+        c3.intoArray(b, r1 + 3 * LANES);
+        FloatVector t20 = FloatVector.broadcast(SP, -u[u2 + i]);
+        d0 = a0.fma(t20, d0);
+        d1 = a1.fma(t20, d1);
+        d2 = a2.fma(t20, d2);
+        d3 = a3.fma(t20, d3);
+        FloatVector t21 = FloatVector.broadcast(SP, -u[u2 + i - 1]);
+        d0 = c0.fma(t21, d0);
+        d1 = c1.fma(t21, d1);
+        d2 = c2.fma(t21, d2);
+        d3 = c3.fma(t21, d3);
+        FloatVector inv2 = FloatVector.broadcast(SP, 1f / u[u2 + i - 2]);
+        d0 = d0.mul(inv2);
+        d0.intoArray(b, r2);
+        d1 = d1.mul(inv2);
+        d1.intoArray(b, r2 + LANES);
+        d2 = d2.mul(inv2);
+        d2.intoArray(b, r2 + 2 * LANES);
+        d3 = d3.mul(inv2);
+        d3.intoArray(b, r2 + 3 * LANES);
+        FloatVector t30 = FloatVector.broadcast(SP, -u[u3 + i]);
+        e0 = a0.fma(t30, e0);
+        e1 = a1.fma(t30, e1);
+        e2 = a2.fma(t30, e2);
+        e3 = a3.fma(t30, e3);
+        FloatVector t31 = FloatVector.broadcast(SP, -u[u3 + i - 1]);
+        e0 = c0.fma(t31, e0);
+        e1 = c1.fma(t31, e1);
+        e2 = c2.fma(t31, e2);
+        e3 = c3.fma(t31, e3);
+        FloatVector t32 = FloatVector.broadcast(SP, -u[u3 + i - 2]);
+        e0 = d0.fma(t32, e0);
+        e1 = d1.fma(t32, e1);
+        e2 = d2.fma(t32, e2);
+        e3 = d3.fma(t32, e3);
+        FloatVector inv3 = FloatVector.broadcast(SP, 1f / u[u3 + i - 3]);
+        e0 = e0.mul(inv3);
+        e0.intoArray(b, r3);
+        e1 = e1.mul(inv3);
+        e1.intoArray(b, r3 + LANES);
+        e2 = e2.mul(inv3);
+        e2.intoArray(b, r3 + 2 * LANES);
+        e3 = e3.mul(inv3);
+        e3.intoArray(b, r3 + 3 * LANES);
+    }
+
 
     /** Back substitution of row i alone, p from n-1 down to i+1. */
     private static void backRow1(int n, int ld, int i, int j, float[] u, float[] b, int vecs) {

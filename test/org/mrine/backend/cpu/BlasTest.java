@@ -1,5 +1,6 @@
 package org.mrine.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,7 +151,8 @@ class BlasTest {
         try (Arena arena = Arena.ofConfined()) {
             // right-hand side counts for every solve path: simple (3), one full and one masked vector (21),
             // four vectors at a time (64), four vectors plus a masked tail (70)
-            for (int n : new int[] {1, 5, 13, 17, 64}) for (int r : new int[] {3, 21, 64, 70}) {
+            // n: quads with 0 to 3 rows left over for pairs and single rows
+            for (int n : new int[] {1, 5, 13, 17, 18, 19, 64, 66, 67}) for (int r : new int[] {3, 21, 64, 70}) {
                 double[] g = new double[n * n];
                 MemorySegment gs = random(arena, n * n, g);
                 MemorySegment a = arena.allocate((long) n * n * 4, 64);
@@ -174,8 +176,13 @@ class BlasTest {
                         assertEquals(spd[i * n + j], uTu, 1e-4 * n, "U^T U at " + i + "," + j);
                     }
                 }
+                MemorySegment rowByRow = arena.allocate((long) n * r * 4, 64);
+                rowByRow.copyFrom(b);
                 Blas.cholSolve(n, r, a, 0, b, 0);
                 for (int i = 0; i < n * r; i++) assertEquals(x[i], b.getAtIndex(ValueLayout.JAVA_FLOAT, i), 1e-4, "n=" + n + " r=" + r);
+                // the vector paths (rows in quads or pairs, then one at a time) keep every entry's chain: the row-by-row bits
+                Blas.cholSolveSimple(n, r, a, 0, rowByRow, 0);
+                assertArrayEquals(rowByRow.toArray(ValueLayout.JAVA_FLOAT), b.toArray(ValueLayout.JAVA_FLOAT), "bits, n=" + n + " r=" + r);
             }
         }
     }

@@ -382,6 +382,19 @@ public final class CpuCalibration {
                 }
             }
             measured.put("batched_products_gflops", nativeResults);
+            if (!bestLib.equals("java")) {
+                // the library that wins the batched products may win the Kalman products too (where
+                // the Java tile is far from the machine's peak, as with 16 vector registers): then it
+                // takes every product from 64^3 up; measured as the step runs them, tracks on the threads
+                Operands[] items = new Operands[4 * chosen.threads()];
+                for (int i = 0; i < items.length; i++) items[i] = new Operands(arena, KALMAN, rng);
+                Map<String, Double> k = measureInTurns(List.of(tracks("java", items, chosen.withBlas("java", 1)),
+                        tracks(bestLib, items, chosen.withBlas(bestLib, 1))), roundMillis / 2);
+                double java = k.get("java"), lib = k.get(bestLib);
+                measured.put("kalman_products_gflops", k);
+                say(log, "%s 64x64x64 (tracks on %d threads): %.1f GFLOP/s, java %.1f", bestLib, chosen.threads(), lib, java);
+                if (lib > java * (1 + MARGIN)) bestWork = KALMAN.work();
+            }
             chosen = chosen.withBlas(bestLib, bestWork);
             say(log, "products: %s%s", bestLib, bestLib.equals("java") ? "" : " from " + bestWork + " multiply-adds");
             return new Result(chosen, measured);

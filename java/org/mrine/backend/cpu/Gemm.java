@@ -83,12 +83,23 @@ final class Gemm {
     }
 
     /**
-     * The product on a native BLAS, in row chunks shared by the threads. The chunks' bounds depend
-     * on m only, so each chunk is the same library call whatever the thread count.
+     * Products below this many multiply-adds go to a native BLAS in one call: a 64 x 64 Kalman
+     * product cut into 8-row chunks spent more in the calls than in the library's kernel.
+     */
+    static final long NATIVE_ONE_CALL_WORK = 1L << 21;
+
+    /**
+     * The product on a native BLAS: in one call below {@link #NATIVE_ONE_CALL_WORK}, else in row
+     * chunks shared by the threads. Which it is and the chunks' bounds depend on the shape only, so
+     * each is the same library call whatever the thread count.
      */
     private static void nativeGemm(NativeBlas lib, boolean transA, boolean transB, int m, int n, int k, float alpha,
                                    MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                                    float beta, MemorySegment c, long cOff, int ldc) {
+        if ((long) m * n * k < NATIVE_ONE_CALL_WORK) {
+            lib.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
         int chunk = chunkRows(m);
         int items = (m + chunk - 1) / chunk;
         CpuThreads.forEach(items, (w, item) -> {

@@ -605,7 +605,7 @@ public final class Blas {
     private static void cholSolve4(int n, int ld, int j, float[] u, float[] b) {
         int i = 0;
         if (QUADS) {
-            for (; i + 4 <= n; i += 4) forwardQuad(n, ld, i, j, u, b);
+            for (; i + 4 <= n; i += 4) solveQuad(n, ld, i, j, u, b, 1);
         }
         for (; i + 2 <= n; i += 2) {
             int b0 = i * ld + j, b1 = b0 + ld;
@@ -645,7 +645,7 @@ public final class Blas {
         if (i < n) forwardRow1(n, ld, i, j, u, b, 4);
         i = n - 1;
         if (QUADS) {
-            for (; i - 3 >= 0; i -= 4) backQuad(n, ld, i, j, u, b);
+            for (; i - 3 >= 0; i -= 4) solveQuad(n, ld, i, j, u, b, -1);
         }
         for (; i - 1 >= 0; i -= 2) {
             int b0 = i * ld + j, b1 = b0 - ld, u0 = i * n, u1 = u0 - n;
@@ -695,16 +695,24 @@ public final class Blas {
         }
     }
 
-    /** Rows i .. i+3 of the forward substitution, columns [j, j + 4 LANES): sixteen chains, each row's terms p = 0 .. i-1, then the quad's own rows in order. */
-    private static void forwardQuad(int n, int ld, int i, int j, float[] u, float[] b) {
-        int r0 = i * ld + j, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+    /**
+     * Four rows of a triangular solve, columns [j, j + 4 LANES): sixteen chains. Forward (dir = 1,
+     * U^T y = b): rows i .. i+3, each row's terms p = 0 .. i-1 and then the quad's earlier rows;
+     * back (dir = -1, U x = y): rows i, i-1, i-2, i-3, terms p = n-1 down to i+1 and then the quad's
+     * earlier rows. Row r's coefficient at p is u[uRow_r + p * uStep]: U's column r going forward, its
+     * row r going back. The order of every chain is the row-by-row solve's.
+     */
+    private static void solveQuad(int n, int ld, int i, int j, float[] u, float[] b, int dir) {
+        final int step = dir * ld, uStep = dir > 0 ? n : 1;
+        final int r0 = i * ld + j, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
+        final int u0 = dir > 0 ? i : i * n, u1 = dir > 0 ? i + 1 : u0 - n, u2 = dir > 0 ? i + 2 : u1 - n, u3 = dir > 0 ? i + 3 : u2 - n;
         FloatVector a0 = FloatVector.fromArray(SP, b, r0), a1 = FloatVector.fromArray(SP, b, r0 + LANES), a2 = FloatVector.fromArray(SP, b, r0 + 2 * LANES), a3 = FloatVector.fromArray(SP, b, r0 + 3 * LANES);
         FloatVector c0 = FloatVector.fromArray(SP, b, r1), c1 = FloatVector.fromArray(SP, b, r1 + LANES), c2 = FloatVector.fromArray(SP, b, r1 + 2 * LANES), c3 = FloatVector.fromArray(SP, b, r1 + 3 * LANES);
         FloatVector d0 = FloatVector.fromArray(SP, b, r2), d1 = FloatVector.fromArray(SP, b, r2 + LANES), d2 = FloatVector.fromArray(SP, b, r2 + 2 * LANES), d3 = FloatVector.fromArray(SP, b, r2 + 3 * LANES);
         FloatVector e0 = FloatVector.fromArray(SP, b, r3), e1 = FloatVector.fromArray(SP, b, r3 + LANES), e2 = FloatVector.fromArray(SP, b, r3 + 2 * LANES), e3 = FloatVector.fromArray(SP, b, r3 + 3 * LANES);
-        for (int p = 0; p < i; p++) {
-            int bp = p * ld + j, up = p * n + i;
-            FloatVector f = FloatVector.broadcast(SP, -u[up]), g = FloatVector.broadcast(SP, -u[up + 1]), h = FloatVector.broadcast(SP, -u[up + 2]), q = FloatVector.broadcast(SP, -u[up + 3]);
+        for (int p = dir > 0 ? 0 : n - 1; p != i; p += dir) {
+            int bp = p * ld + j, up = p * uStep;
+            FloatVector f = FloatVector.broadcast(SP, -u[u0 + up]), g = FloatVector.broadcast(SP, -u[u1 + up]), h = FloatVector.broadcast(SP, -u[u2 + up]), q = FloatVector.broadcast(SP, -u[u3 + up]);
             FloatVector v0 = FloatVector.fromArray(SP, b, bp), v1 = FloatVector.fromArray(SP, b, bp + LANES), v2 = FloatVector.fromArray(SP, b, bp + 2 * LANES), v3 = FloatVector.fromArray(SP, b, bp + 3 * LANES);
             a0 = v0.fma(f, a0);
             a1 = v1.fma(f, a1);
@@ -723,7 +731,7 @@ public final class Blas {
             e2 = v2.fma(q, e2);
             e3 = v3.fma(q, e3);
         }
-        FloatVector inv0 = FloatVector.broadcast(SP, 1f / u[i * n + i]);
+        FloatVector inv0 = FloatVector.broadcast(SP, 1f / u[u0 + i * uStep]);
         a0 = a0.mul(inv0);
         a0.intoArray(b, r0);
         a1 = a1.mul(inv0);
@@ -732,12 +740,12 @@ public final class Blas {
         a2.intoArray(b, r0 + 2 * LANES);
         a3 = a3.mul(inv0);
         a3.intoArray(b, r0 + 3 * LANES);
-        FloatVector t10 = FloatVector.broadcast(SP, -u[i * n + i + 1]);
+        FloatVector t10 = FloatVector.broadcast(SP, -u[u1 + i * uStep]);
         c0 = a0.fma(t10, c0);
         c1 = a1.fma(t10, c1);
         c2 = a2.fma(t10, c2);
         c3 = a3.fma(t10, c3);
-        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[(i + 1) * n + i + 1]);
+        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[u1 + (i + 1 * dir) * uStep]);
         c0 = c0.mul(inv1);
         c0.intoArray(b, r1);
         c1 = c1.mul(inv1);
@@ -746,17 +754,17 @@ public final class Blas {
         c2.intoArray(b, r1 + 2 * LANES);
         c3 = c3.mul(inv1);
         c3.intoArray(b, r1 + 3 * LANES);
-        FloatVector t20 = FloatVector.broadcast(SP, -u[i * n + i + 2]);
+        FloatVector t20 = FloatVector.broadcast(SP, -u[u2 + i * uStep]);
         d0 = a0.fma(t20, d0);
         d1 = a1.fma(t20, d1);
         d2 = a2.fma(t20, d2);
         d3 = a3.fma(t20, d3);
-        FloatVector t21 = FloatVector.broadcast(SP, -u[(i + 1) * n + i + 2]);
+        FloatVector t21 = FloatVector.broadcast(SP, -u[u2 + (i + 1 * dir) * uStep]);
         d0 = c0.fma(t21, d0);
         d1 = c1.fma(t21, d1);
         d2 = c2.fma(t21, d2);
         d3 = c3.fma(t21, d3);
-        FloatVector inv2 = FloatVector.broadcast(SP, 1f / u[(i + 2) * n + i + 2]);
+        FloatVector inv2 = FloatVector.broadcast(SP, 1f / u[u2 + (i + 2 * dir) * uStep]);
         d0 = d0.mul(inv2);
         d0.intoArray(b, r2);
         d1 = d1.mul(inv2);
@@ -765,119 +773,22 @@ public final class Blas {
         d2.intoArray(b, r2 + 2 * LANES);
         d3 = d3.mul(inv2);
         d3.intoArray(b, r2 + 3 * LANES);
-        FloatVector t30 = FloatVector.broadcast(SP, -u[i * n + i + 3]);
+        FloatVector t30 = FloatVector.broadcast(SP, -u[u3 + i * uStep]);
         e0 = a0.fma(t30, e0);
         e1 = a1.fma(t30, e1);
         e2 = a2.fma(t30, e2);
         e3 = a3.fma(t30, e3);
-        FloatVector t31 = FloatVector.broadcast(SP, -u[(i + 1) * n + i + 3]);
+        FloatVector t31 = FloatVector.broadcast(SP, -u[u3 + (i + 1 * dir) * uStep]);
         e0 = c0.fma(t31, e0);
         e1 = c1.fma(t31, e1);
         e2 = c2.fma(t31, e2);
         e3 = c3.fma(t31, e3);
-        FloatVector t32 = FloatVector.broadcast(SP, -u[(i + 2) * n + i + 3]);
+        FloatVector t32 = FloatVector.broadcast(SP, -u[u3 + (i + 2 * dir) * uStep]);
         e0 = d0.fma(t32, e0);
         e1 = d1.fma(t32, e1);
         e2 = d2.fma(t32, e2);
         e3 = d3.fma(t32, e3);
-        FloatVector inv3 = FloatVector.broadcast(SP, 1f / u[(i + 3) * n + i + 3]);
-        e0 = e0.mul(inv3);
-        e0.intoArray(b, r3);
-        e1 = e1.mul(inv3);
-        e1.intoArray(b, r3 + LANES);
-        e2 = e2.mul(inv3);
-        e2.intoArray(b, r3 + 2 * LANES);
-        e3 = e3.mul(inv3);
-        e3.intoArray(b, r3 + 3 * LANES);
-    }
-
-    /** Rows i, i-1, i-2, i-3 of the back substitution, columns [j, j + 4 LANES): each row's terms p = n-1 down to i+1, then the quad's own rows in order. */
-    private static void backQuad(int n, int ld, int i, int j, float[] u, float[] b) {
-        int r0 = i * ld + j, r1 = r0 - ld, r2 = r1 - ld, r3 = r2 - ld;
-        int u0 = i * n, u1 = u0 - n, u2 = u1 - n, u3 = u2 - n;
-        FloatVector a0 = FloatVector.fromArray(SP, b, r0), a1 = FloatVector.fromArray(SP, b, r0 + LANES), a2 = FloatVector.fromArray(SP, b, r0 + 2 * LANES), a3 = FloatVector.fromArray(SP, b, r0 + 3 * LANES);
-        FloatVector c0 = FloatVector.fromArray(SP, b, r1), c1 = FloatVector.fromArray(SP, b, r1 + LANES), c2 = FloatVector.fromArray(SP, b, r1 + 2 * LANES), c3 = FloatVector.fromArray(SP, b, r1 + 3 * LANES);
-        FloatVector d0 = FloatVector.fromArray(SP, b, r2), d1 = FloatVector.fromArray(SP, b, r2 + LANES), d2 = FloatVector.fromArray(SP, b, r2 + 2 * LANES), d3 = FloatVector.fromArray(SP, b, r2 + 3 * LANES);
-        FloatVector e0 = FloatVector.fromArray(SP, b, r3), e1 = FloatVector.fromArray(SP, b, r3 + LANES), e2 = FloatVector.fromArray(SP, b, r3 + 2 * LANES), e3 = FloatVector.fromArray(SP, b, r3 + 3 * LANES);
-        for (int p = n - 1; p > i; p--) {
-            int bp = p * ld + j;
-            FloatVector f = FloatVector.broadcast(SP, -u[u0 + p]), g = FloatVector.broadcast(SP, -u[u1 + p]), h = FloatVector.broadcast(SP, -u[u2 + p]), q = FloatVector.broadcast(SP, -u[u3 + p]);
-            FloatVector v0 = FloatVector.fromArray(SP, b, bp), v1 = FloatVector.fromArray(SP, b, bp + LANES), v2 = FloatVector.fromArray(SP, b, bp + 2 * LANES), v3 = FloatVector.fromArray(SP, b, bp + 3 * LANES);
-            a0 = v0.fma(f, a0);
-            a1 = v1.fma(f, a1);
-            a2 = v2.fma(f, a2);
-            a3 = v3.fma(f, a3);
-            c0 = v0.fma(g, c0);
-            c1 = v1.fma(g, c1);
-            c2 = v2.fma(g, c2);
-            c3 = v3.fma(g, c3);
-            d0 = v0.fma(h, d0);
-            d1 = v1.fma(h, d1);
-            d2 = v2.fma(h, d2);
-            d3 = v3.fma(h, d3);
-            e0 = v0.fma(q, e0);
-            e1 = v1.fma(q, e1);
-            e2 = v2.fma(q, e2);
-            e3 = v3.fma(q, e3);
-        }
-        FloatVector inv0 = FloatVector.broadcast(SP, 1f / u[u0 + i]);
-        a0 = a0.mul(inv0);
-        a0.intoArray(b, r0);
-        a1 = a1.mul(inv0);
-        a1.intoArray(b, r0 + LANES);
-        a2 = a2.mul(inv0);
-        a2.intoArray(b, r0 + 2 * LANES);
-        a3 = a3.mul(inv0);
-        a3.intoArray(b, r0 + 3 * LANES);
-        FloatVector t10 = FloatVector.broadcast(SP, -u[u1 + i]);
-        c0 = a0.fma(t10, c0);
-        c1 = a1.fma(t10, c1);
-        c2 = a2.fma(t10, c2);
-        c3 = a3.fma(t10, c3);
-        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[u1 + i - 1]);
-        c0 = c0.mul(inv1);
-        c0.intoArray(b, r1);
-        c1 = c1.mul(inv1);
-        c1.intoArray(b, r1 + LANES);
-        c2 = c2.mul(inv1);
-        c2.intoArray(b, r1 + 2 * LANES);
-        c3 = c3.mul(inv1);
-        c3.intoArray(b, r1 + 3 * LANES);
-        FloatVector t20 = FloatVector.broadcast(SP, -u[u2 + i]);
-        d0 = a0.fma(t20, d0);
-        d1 = a1.fma(t20, d1);
-        d2 = a2.fma(t20, d2);
-        d3 = a3.fma(t20, d3);
-        FloatVector t21 = FloatVector.broadcast(SP, -u[u2 + i - 1]);
-        d0 = c0.fma(t21, d0);
-        d1 = c1.fma(t21, d1);
-        d2 = c2.fma(t21, d2);
-        d3 = c3.fma(t21, d3);
-        FloatVector inv2 = FloatVector.broadcast(SP, 1f / u[u2 + i - 2]);
-        d0 = d0.mul(inv2);
-        d0.intoArray(b, r2);
-        d1 = d1.mul(inv2);
-        d1.intoArray(b, r2 + LANES);
-        d2 = d2.mul(inv2);
-        d2.intoArray(b, r2 + 2 * LANES);
-        d3 = d3.mul(inv2);
-        d3.intoArray(b, r2 + 3 * LANES);
-        FloatVector t30 = FloatVector.broadcast(SP, -u[u3 + i]);
-        e0 = a0.fma(t30, e0);
-        e1 = a1.fma(t30, e1);
-        e2 = a2.fma(t30, e2);
-        e3 = a3.fma(t30, e3);
-        FloatVector t31 = FloatVector.broadcast(SP, -u[u3 + i - 1]);
-        e0 = c0.fma(t31, e0);
-        e1 = c1.fma(t31, e1);
-        e2 = c2.fma(t31, e2);
-        e3 = c3.fma(t31, e3);
-        FloatVector t32 = FloatVector.broadcast(SP, -u[u3 + i - 2]);
-        e0 = d0.fma(t32, e0);
-        e1 = d1.fma(t32, e1);
-        e2 = d2.fma(t32, e2);
-        e3 = d3.fma(t32, e3);
-        FloatVector inv3 = FloatVector.broadcast(SP, 1f / u[u3 + i - 3]);
+        FloatVector inv3 = FloatVector.broadcast(SP, 1f / u[u3 + (i + 3 * dir) * uStep]);
         e0 = e0.mul(inv3);
         e0.intoArray(b, r3);
         e1 = e1.mul(inv3);

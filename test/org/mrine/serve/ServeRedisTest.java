@@ -218,12 +218,17 @@ class ServeRedisTest {
             redis.start();
             // once the readers are back, publish again: time stamps 0.5 s ahead of now, on the same grid
             p.j.close();
-            Publisher q = new Publisher("rs_s", "rs_y", 0.0);
+            // the output reconnects on its own schedule (every 100 ms) and drops what the node writes
+            // before: wait for it too, or the first bins published here can miss the new server
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while ((h.node.reconnects(0) == 0 || h.node.reconnects(1) == 0) && System.nanoTime() < deadline) {
+            while ((h.node.reconnects(0) == 0 || h.node.reconnects(1) == 0 || h.lines("reconnected to Redis") < 3)
+                    && System.nanoTime() < deadline) {
                 ServeHarness.sleepUntil(System.nanoTime() + 10_000_000L);
             }
             assertTrue(h.node.reconnects(0) >= 1 && h.node.reconnects(1) >= 1, "readers did not reconnect: " + h.log);
+            // paced from now: a publisher made before the wait would send the first bins in a burst and
+            // stop the node before the last bins' deadlines (they wait for the field until then)
+            Publisher q = new Publisher("rs_s", "rs_y", 0.0);
             int k0 = (int) Math.ceil((Lsl.seconds(System.nanoTime()) + 0.5 - p.t0) / 0.010);
             for (int k = k0; k < k0 + 60; k++) {
                 ServeHarness.sleepUntil(q.start + (k - k0) * 10_000_000L);
@@ -231,7 +236,8 @@ class ServeRedisTest {
                 q.xadd("rs_s", int16(sp), p.ts(k));
                 if (fd != null) q.xadd("rs_y", SampleCodec.float32(fd), p.ts(k));
             }
-            ServeHarness.sleepUntil(q.start + 1_200_000_000L);
+            // the last bin's deadline (its end plus the lateness) is 1.12 s after q.start
+            ServeHarness.sleepUntil(q.start + 1_500_000_000L);
             h.stop();
             after = RedisOutputs.read(redis.port(), "rs_out", model.config().latentDim(), model.behaviorDim());
         }

@@ -248,7 +248,8 @@ class ServeRedisTest {
         // the restarted server lost the old entries (no persistence); the new ones carry on the grid, spikes present
         assertTrue(after.size() >= 50, "outputs after the restart: " + after.size());
         long withSpikes = after.stream().filter(o -> o.present()[0] == 1).count();
-        assertTrue(withSpikes >= 55, "bins with spikes after the restart: " + withSpikes);
+        assertTrue(withSpikes >= 55, "bins with spikes after the restart: " + withSpikes + " of " + after.size() + "; bins without: "
+                + after.stream().filter(o -> o.present()[0] != 1).map(RedisOutputs::bin).toList() + "; " + h.log);
         assertTrue(after.get(0).bin() > 40);
         ServeHarness.assertReplays(ServeFixtures.checkpoint(), rec, h.node.bins());
     }

@@ -8,6 +8,7 @@ import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
 import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
+import org.mrine.sim.LorenzSimulator;
 import org.mrine.stream.LinearReadout;
 import org.mrine.stream.StreamingDecoder;
 
@@ -53,7 +54,7 @@ public final class StreamLatency {
             float[][][] samples = new float[distinct][][];
             for (int t = 0; t < distinct; t++) {
                 float[] s = new float[ns], y = new float[ny];
-                for (int c = 0; c < ns; c++) s[c] = Double.isNaN(spikesPerBin) ? rng.nextInt(3) : poisson(rng, spikesPerBin);
+                for (int c = 0; c < ns; c++) s[c] = Double.isNaN(spikesPerBin) ? rng.nextInt(3) : LorenzSimulator.poisson(rng, spikesPerBin);
                 for (int c = 0; c < ny; c++) y[c] = (float) rng.nextGaussian();
                 samples[t] = new float[][] {s, y};
             }
@@ -98,14 +99,6 @@ public final class StreamLatency {
             out.put("machine_spin", MachineJitter.spin(Stats.median(p50), steps));
             return out;
         }
-    }
-
-    /** A Poisson draw by Knuth's product of uniforms (fine for the small means of spike counts). */
-    private static int poisson(SplittableRandom rng, double mean) {
-        double limit = Math.exp(-mean), product = rng.nextDouble();
-        int k = 0;
-        for (; product > limit; k++) product *= rng.nextDouble();
-        return k;
     }
 
     private static float[][] step(float[][][] samples, float[][] buf, int t, int fieldEvery) {

@@ -185,7 +185,7 @@ public final class LorenzSimulator {
     }
 
     /** A Poisson draw by multiplying uniforms (Knuth); large means are split into chunks of at most 30. */
-    static int poisson(SplittableRandom rng, double mean) {
+    public static int poisson(SplittableRandom rng, double mean) {
         int count = 0;
         while (mean > 30) {
             count += poisson(rng, 30);

@@ -254,7 +254,6 @@ public final class Blas {
         gemmSimple(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    /** The plain loops: the reference for {@link Gemm}, and the path for narrow outputs (n below a vector). */
     /**
      * c[1,n] = a[1,k] B[k,n] (B row-major, leading dimension n) for one row a, skipping a's zero
      * entries where the vector kernels take n ({@link Gemm#sparseRow}: the same bits as
@@ -273,6 +272,7 @@ public final class Blas {
         Gemm.sparseRow(n, k, a, aOff, b, bOff, n, c, cOff);
     }
 
+    /** The plain loops: the reference for {@link Gemm}, and the path for narrow outputs (n below a vector). */
     static void gemmSimple(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            MemorySegment a, long aOff, int lda,
                            MemorySegment b, long bOff, int ldb,
@@ -745,7 +745,7 @@ public final class Blas {
         c1 = a1.fma(t10, c1);
         c2 = a2.fma(t10, c2);
         c3 = a3.fma(t10, c3);
-        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[u1 + (i + 1 * dir) * uStep]);
+        FloatVector inv1 = FloatVector.broadcast(SP, 1f / u[u1 + (i + dir) * uStep]);
         c0 = c0.mul(inv1);
         c0.intoArray(b, r1);
         c1 = c1.mul(inv1);
@@ -759,7 +759,7 @@ public final class Blas {
         d1 = a1.fma(t20, d1);
         d2 = a2.fma(t20, d2);
         d3 = a3.fma(t20, d3);
-        FloatVector t21 = FloatVector.broadcast(SP, -u[u2 + (i + 1 * dir) * uStep]);
+        FloatVector t21 = FloatVector.broadcast(SP, -u[u2 + (i + dir) * uStep]);
         d0 = c0.fma(t21, d0);
         d1 = c1.fma(t21, d1);
         d2 = c2.fma(t21, d2);
@@ -778,7 +778,7 @@ public final class Blas {
         e1 = a1.fma(t30, e1);
         e2 = a2.fma(t30, e2);
         e3 = a3.fma(t30, e3);
-        FloatVector t31 = FloatVector.broadcast(SP, -u[u3 + (i + 1 * dir) * uStep]);
+        FloatVector t31 = FloatVector.broadcast(SP, -u[u3 + (i + dir) * uStep]);
         e0 = c0.fma(t31, e0);
         e1 = c1.fma(t31, e1);
         e2 = c2.fma(t31, e2);
@@ -798,7 +798,6 @@ public final class Blas {
         e3 = e3.mul(inv3);
         e3.intoArray(b, r3 + 3 * LANES);
     }
-
 
     /** Back substitution of row i alone, p from n-1 down to i+1. */
     private static void backRow1(int n, int ld, int i, int j, float[] u, float[] b, int vecs) {

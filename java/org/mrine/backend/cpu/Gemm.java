@@ -73,7 +73,7 @@ final class Gemm {
         final long blockBytes = tuning.blockKb() * 1024L;
         if ((long) m * n * k >= tuning.parallelWork() && m >= 2 * CHUNK_ALIGN && CpuThreads.workers(2) > 1) {
             // six-row tiles get chunks of a multiple of 24 rows, so no chunk ends in a 2-row remainder
-            int chunk = chunkRows(m, tile == TILE_6X2 || tile == TILE_6X4 ? 24 : CHUNK_ALIGN);
+            int chunk = chunkRows(m, sixRows(tile) ? 24 : CHUNK_ALIGN);
             int items = (m + chunk - 1) / chunk;
             CpuThreads.forEach(items, (w, item) -> rows(item * chunk, Math.min(m, (item + 1) * chunk), tile, blockBytes, transA, n, k, alpha,
                     a, aOff, lda, bb, bo, lb, beta, c, cOff, ldc));
@@ -142,6 +142,11 @@ final class Gemm {
             case "6x4" -> TILE_6X4;
             default -> TILE_4X2;
         };
+    }
+
+    /** Whether the tile takes six rows of C at a time (6x2, 6x4). */
+    private static boolean sixRows(int tile) {
+        return tile == TILE_6X2 || tile == TILE_6X4;
     }
 
     /** dst [k, nPad] = op(B) [k, n] padded with zero columns. */
@@ -256,7 +261,7 @@ final class Gemm {
         final long rs = transA ? 1 : lda, ps = transA ? lda : 1;
         final float[] lanes = PARTIAL_VECTOR.get();
         int i = from;
-        if (tile == TILE_6X2 || tile == TILE_6X4) {
+        if (sixRows(tile)) {
             for (; i + 6 <= to; i += 6) {
                 int j = j0;
                 if (tile == TILE_6X4) {

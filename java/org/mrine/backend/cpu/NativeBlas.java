@@ -15,9 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A system BLAS bound through the FFM API: {@code cblas_sgemm} of OpenBLAS
  * ({@code libopenblas0-pthread} on Debian) or BLIS ({@code libblis4}), for the large batched
- * products where the calibration measured it faster than {@link Gemm} ({@link CpuTuning#blas()}).
- * The library runs single-threaded: the backend's own threads each call it on a chunk of rows
- * whose bounds depend only on the product's shape, so results do not depend on the thread count.
+ * products where the calibration measured it faster than {@link Gemm} ({@link CpuTuning#blas()}),
+ * and the 64^3 Kalman products too where it wins those. The library runs single-threaded: a small
+ * product is one call, a large one is cut into row chunks that the backend's own threads share,
+ * both decided by the product's shape alone, so results do not depend on the thread count.
  * It sums in its own order, so its last bits differ from the Java kernels' (within the reference
  * fixtures' tolerances). The Java kernels stay the specification and the fallback.
  */

@@ -196,7 +196,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_MATRIX_THREADS, 1) kalman_cov
             bmm(false, false, A, X, X, 1.f, sC, ldX, Pm, ldX, 0.f, W0, ldX);     // W0 = Y
             bcopy(X, A, gain + t * xa, A, Kg, ldA);
             btranspose(A, A, cholS + t * aa, A, Ls, ldA);                          // back to L
-            btranspose(X, A, dGain + t * xa, A, U1, ldX);                        // U1 = dK^T
+            bcopy(A, X, dGain + t * xa, X, U1, ldX);                             // U1 = dK^T (stored so)
             __syncthreads();
             bmm(false, true, A, X, X, -1.f, W0, ldX, E, ldX, 1.f, U1, ldX);      // dX = dK^T - Y E^T
             bmm(true, false, A, X, X, -1.f, Kg, ldA, E, ldX, 0.f, U2, ldX);      // dY = -X E
@@ -388,8 +388,8 @@ extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) kalman_mean_p
 }
 
 /**
- * Gain gradients of the mean recursion per track: dGain[t] [X,A] += sum over the track's trials of
- * dx_f[t] innov[t]^T. Grid (T, groups); members of group g are member[start[g] .. start[g+1]),
+ * Gain gradients of the mean recursion per track: dGain[t] [A,X] (dK^T) += sum over the track's
+ * trials of innov[t] dx_f[t]^T. Grid (T, groups); members of group g are member[start[g] .. start[g+1]),
  * indices into trials (descriptors as in kalman_mean_backward); dGains[g] is group g's dGain.
  */
 extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) kalman_gain_grad(const unsigned long long* __restrict__ trials, const int* __restrict__ start,
@@ -398,7 +398,7 @@ extern "C" __global__ void __launch_bounds__(MRINE_REDUCE_THREADS) kalman_gain_g
     const int t = blockIdx.x, g = blockIdx.y;
     float* dGain = (float*)dGains[g] + (long long)t * X * A;
     for (int e = threadIdx.x; e < X * A; e += blockDim.x) {
-        const int i = e / A, j = e - i * A;
+        const int j = e / X, i = e - j * X;   // entry (j, i) of dK^T: embedding j, latent i
         float s = 0.f;
         for (int k = start[g]; k < start[g + 1]; k++) {
             const unsigned long long* d = trials + 9 * (size_t)member[k];

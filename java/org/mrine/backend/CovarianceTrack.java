@@ -20,7 +20,9 @@ import org.mrine.tensor.Workspace;
  * smootherGain [T,X,X]  J_t = filt[t] A^T prior[t+1]^-1 (t < T-1)
  * cholNext   [T,X,X]    Cholesky factor of prior[t+1] (t < T-1)
  * smooth     [T,X,X]    P_{t|T}
- * dGain, dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss
+ * dGain      [T,A,X]    dK_t^T, the gain's adjoint stored transposed (the covariance backward
+ *                       takes dX = dK^T as the solve's right-hand side; no transpose per step)
+ * dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss (with dGain)
  * dFilt, dNextPrior: adjoints passed from the smoother's backward to the filter's (smoothing tracks only)
  * </pre>
  */
@@ -60,7 +62,7 @@ public final class CovarianceTrack {
         gain = ws.zeros(steps, x, a);
         cPrior = ws.zeros(steps, a, x);
         cholS = ws.zeros(steps, a, a);
-        dGain = ws.zeros(steps, x, a);
+        dGain = ws.zeros(steps, a, x);
         int s = smoothing ? steps : 0;
         // a filter-only track needs these adjoints one step at a time (backend scratch)
         dFilt = ws.zeros(s, x, x);

@@ -146,8 +146,8 @@ final class CpuKalman {
                 // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
                 // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
                 MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
-                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's)
-                Blas.transpose(nx, na, dGain, kOff, w2, 0);
+                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds dK^T)
+                copy((int) xa, dGain, kOff, w2, 0);
                 mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, w2, 0);
                 mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
                 // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
@@ -233,16 +233,17 @@ final class CpuKalman {
     }
 
     /**
-     * dK_t += dx_filt_t r_t^T for the steps [t0, t1) with a sample (dx_filt_t is final once
-     * {@link #meanBackwardSteps} has run): the trial's one term on the track. Trials that share a
-     * track add theirs in trial order; step ranges are independent.
+     * dK_t^T += r_t dx_filt_t^T for the steps [t0, t1) with a sample (dx_filt_t is final once
+     * {@link #meanBackwardSteps} has run): the trial's one term on the track, stored transposed
+     * ([A,X], as the covariance backward takes it: dX = dK^T - ...). Trials that share a track add
+     * theirs in trial order; step ranges are independent.
      */
     static void gainAdjoint(CovarianceTrack tr, Tensor mask, Tensor dFiltMean, MemorySegment innov, int t0, int t1) {
         final int nx = tr.latentDim, na = tr.embeddingDim;
         MemorySegment dGain = tr.dGain.segment(), dxf = dFiltMean.segment();
         for (int t = t0; t < t1; t++) {
             if (mask.get(t) > 0f) {
-                mm(false, true, nx, na, 1, 1f, dxf, (long) t * nx, innov, (long) t * na, 1f, dGain, (long) t * nx * na);
+                mm(false, true, na, nx, 1, 1f, innov, (long) t * na, dxf, (long) t * nx, 1f, dGain, (long) t * nx * na);
             }
         }
     }

@@ -110,10 +110,14 @@ final class Gemm {
     }
 
     private static volatile String blasWarned;
+    /** The library the last product used: every product asks, and two map lookups by name cost more than a compare. */
+    private static volatile NativeBlas lastBlas;
 
     /** The tuning's native library, or null (once said on stderr) when it does not load: the Java kernels then run. */
     private static NativeBlas nativeBlas(String name) {
-        if (NativeBlas.available(name)) return NativeBlas.get(name);
+        NativeBlas last = lastBlas;
+        if (last != null && last.name.equals(name)) return last;
+        if (NativeBlas.available(name)) return lastBlas = NativeBlas.get(name);
         if (!name.equals(blasWarned)) {
             blasWarned = name;
             System.err.println("mrine: " + NativeBlas.problem(name) + "; the Java kernels run instead");

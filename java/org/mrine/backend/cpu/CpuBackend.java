@@ -19,6 +19,8 @@ import org.mrine.tensor.Workspace;
 public final class CpuBackend implements Backend {
     private final Workspace workspace = new Workspace();
     private final Arena scratch = Arena.ofShared();
+    /** The covariance forward passes' shared first steps (one pass at a time: passes do not nest). */
+    private final SharedPrefixes prefixes = new SharedPrefixes();
     /** Per-thread scratch: Kalman and RTS workspaces. */
     private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.MAX_WORKERS];
     private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.MAX_WORKERS];
@@ -148,7 +150,8 @@ public final class CpuBackend implements Backend {
     public void kalmanCovarianceForward(LdmParams p, Tensor[] masks, CovarianceTrack[] tracks, int count) {
         if (count == 0) return;
         kalman(tracks[0]);
-        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceForward(p, masks[i], tracks[i]));
+        prefixes.start(count, masks, tracks, new int[count]);
+        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceForward(p, masks[i], tracks[i], prefixes, i));
     }
 
     @Override
@@ -243,11 +246,23 @@ public final class CpuBackend implements Backend {
     @Override
     public void covarianceForward(CovarianceWork[] work) {
         int[] firstItem = firstItems(work);
-        CpuThreads.forEach(firstItem[work.length], (w, item) -> {
-            int l = ldmOf(firstItem, item), g = item - firstItem[l];
+        int items = firstItem[work.length];
+        Tensor[] masks = new Tensor[items];
+        CovarianceTrack[] tracks = new CovarianceTrack[items];
+        int[] ldm = new int[items];
+        for (int l = 0; l < work.length; l++) {
+            for (int g = 0; g < work[l].count(); g++) {
+                masks[firstItem[l] + g] = work[l].masks()[g];
+                tracks[firstItem[l] + g] = work[l].tracks()[g];
+                ldm[firstItem[l] + g] = l;
+            }
+        }
+        prefixes.start(items, masks, tracks, ldm);
+        CpuThreads.forEach(items, (w, item) -> {
+            int l = ldm[item];
             CovarianceWork cw = work[l];
-            kalmanScratch[w].covarianceForward(cw.params(), cw.masks()[g], cw.tracks()[g]);
-            if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), cw.tracks()[g]);
+            kalmanScratch[w].covarianceForward(cw.params(), masks[item], tracks[item], prefixes, item);
+            if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), tracks[item]);
         });
     }
 

@@ -61,6 +61,11 @@ final class CpuKalman {
     // ------------------------------------------------------------------ covariance recursion
 
     void covarianceForward(LdmParams p, Tensor mask, CovarianceTrack tr) {
+        covarianceForward(p, mask, tr, null, 0);
+    }
+
+    /** As above; steps the track shares with an earlier one of the pass are copied from it where it has made them ({@link SharedPrefixes}). */
+    void covarianceForward(LdmParams p, Tensor mask, CovarianceTrack tr, SharedPrefixes prefixes, int item) {
         final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
         final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
         MemorySegment A = p.a().segment(), C = p.c().segment();
@@ -72,6 +77,10 @@ final class CpuKalman {
         Blas.transpose(na, nx, C, 0, cT, 0);
         copy((int) xx, p.sigma0().segment(), 0, prior, 0);
         for (int t = 0; t < T; t++) {
+            if (prefixes != null && prefixes.copyStep(item, t)) {
+                prefixes.finished(item, t);
+                continue;
+            }
             long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             if (mask.get(t) > 0f) {
                 // Y = C P_pred [A,X] (w0, kept on the track for the backward); S = Y C^T + R [A,A]
@@ -102,6 +111,7 @@ final class CpuKalman {
             mm(false, false, nx, nx, nx, 1f, w0, 0, aT, 0, 0f, prior, pOff + xx);
             for (int i = 0; i < nx; i++) set(prior, pOff + xx + (long) i * nx + i, get(prior, pOff + xx + (long) i * nx + i) + get(qDiag, i));
             Blas.symmetrize(nx, prior, pOff + xx);
+            if (prefixes != null) prefixes.finished(item, t);
         }
     }
 

@@ -1,0 +1,161 @@
+package org.mrine.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.CovarianceWork;
+import org.mrine.backend.LdmParams;
+import org.mrine.tensor.Tensor;
+import org.mrine.tensor.Workspace;
+
+/**
+ * Tracks that copy the steps they share with an earlier track ({@link SharedPrefixes}) hold the same
+ * covariances, gains and factors, bit for bit, as tracks computed alone; tracks of different LDMs
+ * share nothing; a step is copied only once its donor has finished it.
+ */
+class SharedPrefixesTest {
+    private static final int X = 16, A = 16, T = 24;
+    private final SplittableRandom rng = new SplittableRandom(5);
+
+    private Tensor tensor(Workspace ws, float[] values, int... shape) {
+        Tensor t = ws.zeros(shape);
+        t.copyFrom(values);
+        return t;
+    }
+
+    private float[] gaussian(int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (scale * rng.nextGaussian());
+        return v;
+    }
+
+    private LdmParams params(Workspace ws) {
+        float[] a = gaussian(X * X, 0.05), s0 = new float[X * X];
+        for (int i = 0; i < X; i++) {
+            a[i * X + i] += 0.9f;
+            s0[i * X + i] = 1f;
+        }
+        return new LdmParams(tensor(ws, a, X, X), tensor(ws, gaussian(A * X, 0.6), A, X),
+                tensor(ws, gaussian(X, 0.2), X), tensor(ws, gaussian(A, 0.2), A), tensor(ws, gaussian(X, 0.3), X), tensor(ws, s0, X, X));
+    }
+
+    /**
+     * Masks as time dropout makes them, with prefixes in common: each after the first copies an earlier
+     * one up to a random step and draws its own samples (70% kept) from there; one copies another whole,
+     * one differs from the first step on.
+     */
+    private float[][] masks(int n) {
+        float[][] m = new float[n][T];
+        for (int i = 0; i < n; i++) {
+            int from = i == 0 ? 0 : rng.nextInt(i), cut = i == 0 ? 0 : i == 3 ? T : i == 5 ? 0 : rng.nextInt(T);
+            for (int t = 0; t < T; t++) m[i][t] = t < cut ? m[from][t] : rng.nextDouble() < 0.7 ? 1f : 0f;
+        }
+        if (n > 5) m[5][0] = 1f - m[0][0];
+        return m;
+    }
+
+    private static void assertSameTrack(CovarianceTrack want, CovarianceTrack got, float[] mask, String what) {
+        final int xx = X * X, xa = X * A, aa = A * A;
+        float[] wp = want.prior.toArray(), gp = got.prior.toArray(), wf = want.filt.toArray(), gf = got.filt.toArray();
+        float[] wg = want.gain.toArray(), gg = got.gain.toArray(), wy = want.cPrior.toArray(), gy = got.cPrior.toArray();
+        float[] ws = want.cholS.toArray(), gs = got.cholS.toArray();
+        for (int t = 0; t <= T; t++) same(wp, gp, t * xx, xx, what + " prior[" + t + "]");
+        for (int t = 0; t < T; t++) {
+            same(wf, gf, t * xx, xx, what + " filt[" + t + "]");
+            same(wg, gg, t * xa, xa, what + " gain[" + t + "]");
+            if (mask[t] > 0f) {
+                same(wy, gy, t * xa, xa, what + " cPrior[" + t + "]");
+                same(ws, gs, t * aa, aa, what + " cholS[" + t + "]");
+            }
+        }
+    }
+
+    private static void same(float[] want, float[] got, int from, int n, String what) {
+        for (int i = from; i < from + n; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), what + " entry " + (i - from));
+        }
+    }
+
+    @Test
+    void sharedStepsHoldTheBitsOfTracksComputedAlone() {
+        final int n = 12;
+        float[][] m = masks(n);
+        try (CpuBackend cpu = new CpuBackend()) {
+            Workspace ws = cpu.workspace();
+            LdmParams p = params(ws);
+            Tensor[] masks = new Tensor[n];
+            CovarianceTrack[] together = new CovarianceTrack[n], alone = new CovarianceTrack[n];
+            for (int i = 0; i < n; i++) {
+                masks[i] = tensor(ws, m[i], T);
+                together[i] = new CovarianceTrack(ws, T, X, A, false);
+                alone[i] = new CovarianceTrack(ws, T, X, A, false);
+            }
+            cpu.kalmanCovarianceForward(p, masks, together, n);
+            for (int i = 0; i < n; i++) cpu.kalmanCovarianceForward(p, new Tensor[] {masks[i]}, new CovarianceTrack[] {alone[i]}, 1);
+            for (int i = 0; i < n; i++) assertSameTrack(alone[i], together[i], m[i], "track " + i);
+
+            // the donors: the longest prefix among earlier tracks (track 3 copies an earlier one whole, 5 shares nothing)
+            SharedPrefixes sp = new SharedPrefixes();
+            sp.start(n, masks, together, new int[n]);
+            int sharing = 0;
+            for (int i = 0; i < n; i++) {
+                int longest = 0;
+                for (int d = 0; d < i; d++) {
+                    int same = 0;
+                    while (same < T && m[d][same] == m[i][same]) same++;
+                    longest = Math.max(longest, same);
+                }
+                assertEquals(longest, sp.sharedSteps(i), "steps track " + i + " shares");
+                if (longest > 0) sharing++;
+            }
+            assertEquals(T, sp.sharedSteps(3));
+            assertEquals(0, sp.sharedSteps(5));
+            assertTrue(sharing >= n / 2, "tracks with a shared prefix: " + sharing);
+        }
+    }
+
+    @Test
+    void aStepIsCopiedOnlyOnceItsDonorHasFinishedIt() {
+        try (CpuBackend cpu = new CpuBackend()) {
+            Workspace ws = cpu.workspace();
+            float[] ones = new float[T];
+            java.util.Arrays.fill(ones, 1f);
+            Tensor[] masks = {tensor(ws, ones, T), tensor(ws, ones, T)};
+            CovarianceTrack[] tracks = {new CovarianceTrack(ws, T, X, A, false), new CovarianceTrack(ws, T, X, A, false)};
+            SharedPrefixes sp = new SharedPrefixes();
+            sp.start(2, masks, tracks, new int[2]);
+            assertEquals(0, sp.donor(1));
+            assertFalse(sp.copyStep(1, 0), "the donor has not started");
+            sp.finished(0, 0);
+            assertTrue(sp.copyStep(1, 0));
+            assertFalse(sp.copyStep(1, 1), "the donor has finished step 0 only");
+        }
+    }
+
+    @Test
+    void tracksOfDifferentLdmsShareNothing() {
+        final int n = 4;
+        float[][] m = masks(n);
+        try (CpuBackend cpu = new CpuBackend()) {
+            Workspace ws = cpu.workspace();
+            LdmParams p0 = params(ws), p1 = params(ws);
+            Tensor[] masks = new Tensor[n];
+            for (int i = 0; i < n; i++) masks[i] = tensor(ws, m[i], T);
+            CovarianceTrack[] first = new CovarianceTrack[n], second = new CovarianceTrack[n], alone = new CovarianceTrack[n];
+            for (int i = 0; i < n; i++) {
+                first[i] = new CovarianceTrack(ws, T, X, A, false);
+                second[i] = new CovarianceTrack(ws, T, X, A, false);
+                alone[i] = new CovarianceTrack(ws, T, X, A, false);
+            }
+            // the same masks under two LDMs in one pass: the second LDM's tracks must not copy the first's
+            cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p0, masks, first, n, false, null),
+                    new CovarianceWork(p1, masks, second, n, false, null)});
+            cpu.kalmanCovarianceForward(p1, masks, alone, n);
+            for (int i = 0; i < n; i++) assertSameTrack(alone[i], second[i], m[i], "second LDM, track " + i);
+        }
+    }
+}

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CovarianceTrack;
@@ -27,28 +26,14 @@ class BatchedMeanRecursionTest {
     private static final int[] TRACK_OF = {0, 1, 0, 2, 0};
     private static final int B = TRACK_OF.length;
 
-    private final SplittableRandom rng = new SplittableRandom(11);
+    private final RandomLdm random = new RandomLdm(11);
 
     private float[] gaussian(int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (scale * rng.nextGaussian());
-        return v;
+        return random.gaussian(n, scale);
     }
 
-    private Tensor tensor(Workspace ws, float[] values, int... shape) {
-        Tensor t = ws.zeros(shape);
-        t.copyFrom(values);
-        return t;
-    }
-
-    private LdmParams params(Workspace ws) {
-        float[] a = gaussian(X * X, 0.05), s0 = new float[X * X];
-            for (int i = 0; i < X; i++) {
-                a[i * X + i] += 0.9f;
-                s0[i * X + i] = 1f;
-            }
-        return new LdmParams(tensor(ws, a, X, X), tensor(ws, gaussian(A * X, 0.6), A, X),
-                tensor(ws, gaussian(X, 0.2), X), tensor(ws, gaussian(A, 0.2), A), tensor(ws, gaussian(X, 0.3), X), tensor(ws, s0, X, X));
+    private static Tensor tensor(Workspace ws, float[] values, int... shape) {
+        return RandomLdm.tensor(ws, values, shape);
     }
 
     /** Three observation patterns, one per track: trials on track 1 miss every third step, on track 2 every other. */
@@ -79,7 +64,7 @@ class BatchedMeanRecursionTest {
     void batchedEqualsTrialByTrial() {
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
-            LdmParams p = params(ws);
+            LdmParams p = random.params(ws, X, A);
             Tensor mask = mask(ws), obs = tensor(ws, gaussian(B * T * A, 1), B, T, A);
             CovarianceTrack[] trackOf = trackOf(cpu, p, mask, false);
             float[] dFiltIn = gaussian(B * T * X, 1), dPredIn = gaussian(B * T * X, 1);
@@ -99,7 +84,7 @@ class BatchedMeanRecursionTest {
     void batchedSmootherAndLatentSmoothnessEqualTrialByTrial() {
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
-            LdmParams p = params(ws);
+            LdmParams p = random.params(ws, X, A);
             Tensor mask = mask(ws);
             CovarianceTrack[] trackOf = trackOf(cpu, p, mask, true);
             Tensor filt = tensor(ws, gaussian(B * T * X, 1), B, T, X), pred = tensor(ws, gaussian(B * T * X, 1), B, T, X);

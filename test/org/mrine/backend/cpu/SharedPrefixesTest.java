@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.CovarianceWork;
@@ -19,28 +18,10 @@ import org.mrine.tensor.Workspace;
  */
 class SharedPrefixesTest {
     private static final int X = 16, A = 16, T = 24;
-    private final SplittableRandom rng = new SplittableRandom(5);
+    private final RandomLdm random = new RandomLdm(5);
 
-    private Tensor tensor(Workspace ws, float[] values, int... shape) {
-        Tensor t = ws.zeros(shape);
-        t.copyFrom(values);
-        return t;
-    }
-
-    private float[] gaussian(int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (scale * rng.nextGaussian());
-        return v;
-    }
-
-    private LdmParams params(Workspace ws) {
-        float[] a = gaussian(X * X, 0.05), s0 = new float[X * X];
-        for (int i = 0; i < X; i++) {
-            a[i * X + i] += 0.9f;
-            s0[i * X + i] = 1f;
-        }
-        return new LdmParams(tensor(ws, a, X, X), tensor(ws, gaussian(A * X, 0.6), A, X),
-                tensor(ws, gaussian(X, 0.2), X), tensor(ws, gaussian(A, 0.2), A), tensor(ws, gaussian(X, 0.3), X), tensor(ws, s0, X, X));
+    private static Tensor tensor(Workspace ws, float[] values, int... shape) {
+        return RandomLdm.tensor(ws, values, shape);
     }
 
     /**
@@ -51,8 +32,8 @@ class SharedPrefixesTest {
     private float[][] masks(int n) {
         float[][] m = new float[n][T];
         for (int i = 0; i < n; i++) {
-            int from = i == 0 ? 0 : rng.nextInt(i), cut = i == 0 ? 0 : i == 3 ? T : i == 5 ? 0 : rng.nextInt(T);
-            for (int t = 0; t < T; t++) m[i][t] = t < cut ? m[from][t] : rng.nextDouble() < 0.7 ? 1f : 0f;
+            int from = i == 0 ? 0 : random.nextInt(i), cut = i == 0 ? 0 : i == 3 ? T : i == 5 ? 0 : random.nextInt(T);
+            for (int t = 0; t < T; t++) m[i][t] = t < cut ? m[from][t] : random.nextDouble() < 0.7 ? 1f : 0f;
         }
         if (n > 5) m[5][0] = 1f - m[0][0];
         return m;
@@ -86,7 +67,7 @@ class SharedPrefixesTest {
         float[][] m = masks(n);
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
-            LdmParams p = params(ws);
+            LdmParams p = random.params(ws, X, A);
             Tensor[] masks = new Tensor[n];
             CovarianceTrack[] together = new CovarianceTrack[n], alone = new CovarianceTrack[n];
             for (int i = 0; i < n; i++) {
@@ -142,7 +123,7 @@ class SharedPrefixesTest {
         float[][] m = masks(n);
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
-            LdmParams p0 = params(ws), p1 = params(ws);
+            LdmParams p0 = random.params(ws, X, A), p1 = random.params(ws, X, A);
             Tensor[] masks = new Tensor[n];
             for (int i = 0; i < n; i++) masks[i] = tensor(ws, m[i], T);
             CovarianceTrack[] first = new CovarianceTrack[n], second = new CovarianceTrack[n], alone = new CovarianceTrack[n];

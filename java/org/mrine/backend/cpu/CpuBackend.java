@@ -21,6 +21,9 @@ public final class CpuBackend implements Backend {
     private final Arena scratch = Arena.ofShared();
     /** The covariance forward passes' shared first steps (one pass at a time: passes do not nest). */
     private final SharedPrefixes prefixes = new SharedPrefixes();
+    /** The same for the backward passes: who shares with whom (from the tracks' masks), and the plan. */
+    private final SharedPrefixes backwardPrefixes = new SharedPrefixes();
+    private final SharedBackward sharedBackward = new SharedBackward();
     /** Per-thread scratch: Kalman and RTS workspaces. */
     private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.MAX_WORKERS];
     private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.MAX_WORKERS];
@@ -159,7 +162,15 @@ public final class CpuBackend implements Backend {
         if (count == 0) return;
         kalman(tracks[0]);
         LdmParams[] acc = gradAccumulators(grad, count);
-        CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceBackward(p, tracks[i], acc[i]));
+        Tensor[] masks = new Tensor[count];
+        for (int i = 0; i < count; i++) masks[i] = tracks[i].mask;
+        backwardPrefixes.start(count, masks, tracks, new int[count]);
+        sharedBackward.plan(backwardPrefixes, tracks, count);
+        // the last track first: a track's owner (one of its donors) comes before it
+        CpuThreads.forEach(count, (w, k) -> {
+            int i = count - 1 - k;
+            kalmanScratch[w].covarianceBackward(p, tracks[i], acc[i], sharedBackward, i);
+        });
         reduce(grad, acc);
     }
 
@@ -286,11 +297,26 @@ public final class CpuBackend implements Backend {
                 slot += cw.count() > 1 ? cw.count() : 0;
             }
         }
-        CpuThreads.forEach(firstItem[work.length], (w, item) -> {
-            int l = ldmOf(firstItem, item), g = item - firstItem[l];
+        int items = firstItem[work.length];
+        Tensor[] masks = new Tensor[items];
+        CovarianceTrack[] tracks = new CovarianceTrack[items];
+        int[] ldm = new int[items];
+        for (int l = 0; l < work.length; l++) {
+            for (int g = 0; g < work[l].count(); g++) {
+                masks[firstItem[l] + g] = work[l].tracks()[g].mask;
+                tracks[firstItem[l] + g] = work[l].tracks()[g];
+                ldm[firstItem[l] + g] = l;
+            }
+        }
+        backwardPrefixes.start(items, masks, tracks, ldm);
+        sharedBackward.plan(backwardPrefixes, tracks, items);
+        CpuThreads.forEach(items, (w, item) -> {
+            int l = ldm[item];
             CovarianceWork cw = work[l];
+            // a filter-only LDM's tracks from its last to its first: a track's owner (one of its donors) comes before it
+            int g = cw.smoothing() ? item - firstItem[l] : firstItem[l + 1] - 1 - item;
             if (cw.smoothing()) rtsScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], rtsAcc[l][g]);
-            kalmanScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], kalmanAcc[l][g]);
+            kalmanScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], kalmanAcc[l][g], sharedBackward, firstItem[l] + g);
         });
         for (int l = 0; l < work.length; l++) {
             if (work[l].smoothing()) reduce(work[l].grads(), rtsAcc[l]);

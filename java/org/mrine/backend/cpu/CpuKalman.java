@@ -116,6 +116,15 @@ final class CpuKalman {
     }
 
     void covarianceBackward(LdmParams p, CovarianceTrack tr, LdmParams g) {
+        covarianceBackward(p, tr, g, null, 0);
+    }
+
+    /**
+     * As above; with shared (a filter-only track's pass, {@link SharedBackward}) the track runs its
+     * steps down to the first one it does not share, hands the adjoint of that step's prior to its
+     * owner, and takes in the adjoints and gain adjoints of the tracks that share its steps below.
+     */
+    void covarianceBackward(LdmParams p, CovarianceTrack tr, LdmParams g, SharedBackward shared, int item) {
         final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
         final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
         MemorySegment A = p.a().segment(), C = p.c().segment();
@@ -130,8 +139,10 @@ final class CpuKalman {
         zero(na, dRDiag, 0);
         // w5 carries the adjoint of prior[t+1] from step t+1 down to step t.
         zero((int) xx, w5, 0);
-        for (int t = T - 1; t >= 0; t--) {
+        final int stop = shared == null ? 0 : shared.stop(item);
+        for (int t = T - 1; t >= stop; t--) {
             long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
+            if (shared != null) shared.takeHandoffs(item, t, w5);
             // M = adjoint of P_pred' = A P_filt A^T + Q
             if (stored) {
                 Blas.axpy((int) xx, 1f, dNext, t * xx, w5, 0);
@@ -158,6 +169,7 @@ final class CpuKalman {
                 MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
                 // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds dK^T)
                 copy((int) xa, dGain, kOff, w2, 0);
+                if (shared != null) shared.addGainAdjoints(item, t, w2);
                 mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, w2, 0);
                 mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
                 // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
@@ -178,6 +190,7 @@ final class CpuKalman {
             }
         }
         for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));
+        if (stop > 0) shared.handOff(item, w5);
     }
 
     // ------------------------------------------------------------------ mean recursion

@@ -139,4 +139,57 @@ class SharedPrefixesTest {
             for (int i = 0; i < n; i++) assertSameTrack(alone[i], second[i], m[i], "second LDM, track " + i);
         }
     }
+
+    @Test
+    void sharedBackwardStepsGiveTheGradientsOfTracksRunAlone() {
+        final int n = 12;
+        float[][] m = masks(n);
+        try (CpuBackend cpu = new CpuBackend()) {
+            Workspace ws = cpu.workspace();
+            LdmParams p = random.params(ws, X, A);
+            Tensor[] masks = new Tensor[n];
+            CovarianceTrack[] tracks = new CovarianceTrack[n];
+            for (int i = 0; i < n; i++) {
+                masks[i] = tensor(ws, m[i], T);
+                tracks[i] = new CovarianceTrack(ws, T, X, A, false);
+            }
+            cpu.kalmanCovarianceForward(p, masks, tracks, n);
+            // what the mean passes would have left: a gain adjoint per track where it has samples
+            for (int i = 0; i < n; i++) tracks[i].dGain.copyFrom(random.gaussian((int) tracks[i].dGain.size(), 0.5));
+            LdmParams together = grads(ws), again = grads(ws), alone = grads(ws), one = grads(ws);
+            cpu.kalmanCovarianceBackward(p, tracks, n, together);
+            cpu.kalmanCovarianceBackward(p, tracks, n, again);
+            for (int i = 0; i < n; i++) {
+                for (Tensor t : new Tensor[] {one.a(), one.c(), one.qLogDiag(), one.rLogDiag()}) t.fill(0f);
+                cpu.kalmanCovarianceBackward(p, new CovarianceTrack[] {tracks[i]}, 1, one);
+                add(alone, one);
+            }
+            String[] names = {"A", "C", "Q_log_diag", "R_log_diag"};
+            Tensor[] t = {together.a(), together.c(), together.qLogDiag(), together.rLogDiag()};
+            Tensor[] t2 = {again.a(), again.c(), again.qLogDiag(), again.rLogDiag()};
+            Tensor[] a = {alone.a(), alone.c(), alone.qLogDiag(), alone.rLogDiag()};
+            for (int k = 0; k < 4; k++) {
+                float[] x = t[k].toArray(), y = a[k].toArray(), z = t2[k].toArray();
+                double worst = 0, scale = 0;
+                for (int i = 0; i < x.length; i++) {
+                    worst = Math.max(worst, Math.abs(x[i] - y[i]));
+                    scale = Math.max(scale, Math.abs(y[i]));
+                    assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(z[i]), "grad " + names[k] + " twice, entry " + i);
+                }
+                assertTrue(scale > 0, names[k]);
+                assertTrue(worst <= 1e-5 * scale, "grad " + names[k] + ": max |shared - alone| " + worst + " against max |alone| " + scale);
+            }
+        }
+    }
+
+    private LdmParams grads(Workspace ws) {
+        return new LdmParams(ws.zeros(X, X), ws.zeros(A, X), ws.zeros(X), ws.zeros(A), null, null);
+    }
+
+    private static void add(LdmParams into, LdmParams g) {
+        Tensor[] to = {into.a(), into.c(), into.qLogDiag(), into.rLogDiag()}, from = {g.a(), g.c(), g.qLogDiag(), g.rLogDiag()};
+        for (int k = 0; k < 4; k++) {
+            for (long i = 0; i < to[k].size(); i++) to[k].add(i, from[k].get(i));
+        }
+    }
 }

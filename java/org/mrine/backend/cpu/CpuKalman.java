@@ -125,6 +125,15 @@ final class CpuKalman {
      * owner, and takes in the adjoints and gain adjoints of the tracks that share its steps below.
      */
     void covarianceBackward(LdmParams p, CovarianceTrack tr, LdmParams g, SharedBackward shared, int item) {
+        try {
+            covarianceBackwardSteps(p, tr, g, shared, item);
+        } finally {
+            // the owner waits for this hand-off: it comes even when a step failed (the pass then rethrows)
+            if (shared != null && shared.stop(item) > 0) shared.handOff(item, w5);
+        }
+    }
+
+    private void covarianceBackwardSteps(LdmParams p, CovarianceTrack tr, LdmParams g, SharedBackward shared, int item) {
         final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
         final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
         MemorySegment A = p.a().segment(), C = p.c().segment();
@@ -190,7 +199,6 @@ final class CpuKalman {
             }
         }
         for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));
-        if (stop > 0) shared.handOff(item, w5);
     }
 
     // ------------------------------------------------------------------ mean recursion

@@ -98,7 +98,12 @@ final class SharedBackward {
     void takeHandoffs(int item, int t, MemorySegment w5) {
         for (int j : joiners[item]) {
             if (stop[j] != t + 1) continue;
-            while (handed.get(j) == 0) Thread.onSpinWait();
+            for (int spins = 0; handed.get(j) == 0; spins++) {
+                // the joiner is running on another thread (claimed before this track); if that thread
+                // is not, let it have the core
+                if (spins < 10_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
             Blas.axpy((int) matrix, 1f, handoff, j * matrix, w5, 0);
         }
     }

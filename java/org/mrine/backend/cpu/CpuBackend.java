@@ -257,23 +257,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void covarianceForward(CovarianceWork[] work) {
         int[] firstItem = firstItems(work);
+        PassItems pass = new PassItems(work, firstItem, false);
         int items = firstItem[work.length];
-        Tensor[] masks = new Tensor[items];
-        CovarianceTrack[] tracks = new CovarianceTrack[items];
-        int[] ldm = new int[items];
-        for (int l = 0; l < work.length; l++) {
-            for (int g = 0; g < work[l].count(); g++) {
-                masks[firstItem[l] + g] = work[l].masks()[g];
-                tracks[firstItem[l] + g] = work[l].tracks()[g];
-                ldm[firstItem[l] + g] = l;
-            }
-        }
-        prefixes.start(items, masks, tracks, ldm);
+        prefixes.start(items, pass.masks, pass.tracks, pass.ldm);
         CpuThreads.forEach(items, (w, item) -> {
-            int l = ldm[item];
+            int l = pass.ldm[item];
             CovarianceWork cw = work[l];
-            kalmanScratch[w].covarianceForward(cw.params(), masks[item], tracks[item], prefixes, item);
-            if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), tracks[item]);
+            kalmanScratch[w].covarianceForward(cw.params(), pass.masks[item], pass.tracks[item], prefixes, item);
+            if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), pass.tracks[item]);
         });
     }
 
@@ -298,20 +289,11 @@ public final class CpuBackend implements Backend {
             }
         }
         int items = firstItem[work.length];
-        Tensor[] masks = new Tensor[items];
-        CovarianceTrack[] tracks = new CovarianceTrack[items];
-        int[] ldm = new int[items];
-        for (int l = 0; l < work.length; l++) {
-            for (int g = 0; g < work[l].count(); g++) {
-                masks[firstItem[l] + g] = work[l].tracks()[g].mask;
-                tracks[firstItem[l] + g] = work[l].tracks()[g];
-                ldm[firstItem[l] + g] = l;
-            }
-        }
-        backwardPrefixes.start(items, masks, tracks, ldm);
-        sharedBackward.plan(backwardPrefixes, tracks, items);
+        PassItems pass = new PassItems(work, firstItem, true);
+        backwardPrefixes.start(items, pass.masks, pass.tracks, pass.ldm);
+        sharedBackward.plan(backwardPrefixes, pass.tracks, items);
         CpuThreads.forEach(items, (w, item) -> {
-            int l = ldm[item];
+            int l = pass.ldm[item];
             CovarianceWork cw = work[l];
             // a filter-only LDM's tracks from its last to its first: a track's owner (one of its donors) comes before it
             int g = cw.smoothing() ? item - firstItem[l] : firstItem[l + 1] - 1 - item;
@@ -321,6 +303,31 @@ public final class CpuBackend implements Backend {
         for (int l = 0; l < work.length; l++) {
             if (work[l].smoothing()) reduce(work[l].grads(), rtsAcc[l]);
             reduce(work[l].grads(), kalmanAcc[l]);
+        }
+    }
+
+    /**
+     * The tracks of a pass over several LDMs as one list (item firstItem[l] + g is LDM l's track g),
+     * with their masks (the work's rows, or what each track recorded in its forward) and LDMs.
+     */
+    private static final class PassItems {
+        final Tensor[] masks;
+        final CovarianceTrack[] tracks;
+        final int[] ldm;
+
+        PassItems(CovarianceWork[] work, int[] firstItem, boolean recordedMasks) {
+            int items = firstItem[work.length];
+            masks = new Tensor[items];
+            tracks = new CovarianceTrack[items];
+            ldm = new int[items];
+            for (int l = 0; l < work.length; l++) {
+                for (int g = 0; g < work[l].count(); g++) {
+                    int i = firstItem[l] + g;
+                    tracks[i] = work[l].tracks()[g];
+                    masks[i] = recordedMasks ? tracks[i].mask : work[l].masks()[g];
+                    ldm[i] = l;
+                }
+            }
         }
     }
 

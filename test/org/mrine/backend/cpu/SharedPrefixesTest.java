@@ -39,6 +39,18 @@ class SharedPrefixesTest {
         return m;
     }
 
+    private static Tensor[] masks(Workspace ws, float[][] m) {
+        Tensor[] masks = new Tensor[m.length];
+        for (int i = 0; i < m.length; i++) masks[i] = tensor(ws, m[i], T);
+        return masks;
+    }
+
+    private static CovarianceTrack[] tracks(Workspace ws, int n) {
+        CovarianceTrack[] tracks = new CovarianceTrack[n];
+        for (int i = 0; i < n; i++) tracks[i] = new CovarianceTrack(ws, T, X, A, false);
+        return tracks;
+    }
+
     private static void assertSameTrack(CovarianceTrack want, CovarianceTrack got, float[] mask, String what) {
         final int xx = X * X, xa = X * A, aa = A * A;
         float[] wp = want.prior.toArray(), gp = got.prior.toArray(), wf = want.filt.toArray(), gf = got.filt.toArray();
@@ -68,13 +80,8 @@ class SharedPrefixesTest {
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
             LdmParams p = random.params(ws, X, A);
-            Tensor[] masks = new Tensor[n];
-            CovarianceTrack[] together = new CovarianceTrack[n], alone = new CovarianceTrack[n];
-            for (int i = 0; i < n; i++) {
-                masks[i] = tensor(ws, m[i], T);
-                together[i] = new CovarianceTrack(ws, T, X, A, false);
-                alone[i] = new CovarianceTrack(ws, T, X, A, false);
-            }
+            Tensor[] masks = masks(ws, m);
+            CovarianceTrack[] together = tracks(ws, n), alone = tracks(ws, n);
             cpu.kalmanCovarianceForward(p, masks, together, n);
             for (int i = 0; i < n; i++) cpu.kalmanCovarianceForward(p, new Tensor[] {masks[i]}, new CovarianceTrack[] {alone[i]}, 1);
             for (int i = 0; i < n; i++) assertSameTrack(alone[i], together[i], m[i], "track " + i);
@@ -124,14 +131,8 @@ class SharedPrefixesTest {
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
             LdmParams p0 = random.params(ws, X, A), p1 = random.params(ws, X, A);
-            Tensor[] masks = new Tensor[n];
-            for (int i = 0; i < n; i++) masks[i] = tensor(ws, m[i], T);
-            CovarianceTrack[] first = new CovarianceTrack[n], second = new CovarianceTrack[n], alone = new CovarianceTrack[n];
-            for (int i = 0; i < n; i++) {
-                first[i] = new CovarianceTrack(ws, T, X, A, false);
-                second[i] = new CovarianceTrack(ws, T, X, A, false);
-                alone[i] = new CovarianceTrack(ws, T, X, A, false);
-            }
+            Tensor[] masks = masks(ws, m);
+            CovarianceTrack[] first = tracks(ws, n), second = tracks(ws, n), alone = tracks(ws, n);
             // the same masks under two LDMs in one pass: the second LDM's tracks must not copy the first's
             cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p0, masks, first, n, false, null),
                     new CovarianceWork(p1, masks, second, n, false, null)});
@@ -147,12 +148,8 @@ class SharedPrefixesTest {
         try (CpuBackend cpu = new CpuBackend()) {
             Workspace ws = cpu.workspace();
             LdmParams p = random.params(ws, X, A);
-            Tensor[] masks = new Tensor[n];
-            CovarianceTrack[] tracks = new CovarianceTrack[n];
-            for (int i = 0; i < n; i++) {
-                masks[i] = tensor(ws, m[i], T);
-                tracks[i] = new CovarianceTrack(ws, T, X, A, false);
-            }
+            Tensor[] masks = masks(ws, m);
+            CovarianceTrack[] tracks = tracks(ws, n);
             cpu.kalmanCovarianceForward(p, masks, tracks, n);
             // what the mean passes would have left: a gain adjoint per track where it has samples
             for (int i = 0; i < n; i++) tracks[i].dGain.copyFrom(random.gaussian((int) tracks[i].dGain.size(), 0.5));

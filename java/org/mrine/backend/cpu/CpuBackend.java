@@ -341,12 +341,6 @@ public final class CpuBackend implements Backend {
         return first;
     }
 
-    private static int ldmOf(int[] firstItem, int item) {
-        int l = 0;
-        while (item >= firstItem[l + 1]) l++;
-        return l;
-    }
-
     @Override
     public void rtsMeanForward(CovarianceTrack track, Tensor filtMean, Tensor predMean, Tensor smoothMean) {
         rts(track).meanForward(track, filtMean, predMean, smoothMean);

@@ -63,7 +63,8 @@ final class SharedBackward {
             owner[i] = -1;
             if (shared == 0) continue;
             int o = prefixes.donor(i);
-            while (!tracks[o].smoothing && prefixes.sharedSteps(o) > shared - 1) o = prefixes.donor(o);
+            // up the donors to the first that runs step shared - 1 itself (o < i: its stop is set)
+            while (stop[o] > shared - 1) o = prefixes.donor(o);
             owner[i] = o;
             joinerCount[o]++;
         }

@@ -26,7 +26,6 @@ final class SharedPrefixes {
     private int[] donor = new int[0], shared = new int[0];
     /** done[i]: steps item i has finished (its prior[t+1], filt, gain, cPrior, cholS final for t below). */
     private AtomicIntegerArray done = new AtomicIntegerArray(0);
-    private int count;
 
     /** Starts a pass over count items; group[i] says which LDM item i belongs to (tracks of different LDMs never share). */
     void start(int count, Tensor[] masks, CovarianceTrack[] tracks, int[] group) {
@@ -37,7 +36,6 @@ final class SharedPrefixes {
             shared = new int[count];
             done = new AtomicIntegerArray(count);
         }
-        this.count = count;
         for (int i = 0; i < count; i++) {
             this.tracks[i] = tracks[i];
             this.masks[i] = masks[i];
@@ -95,9 +93,5 @@ final class SharedPrefixes {
     /** Item i has finished step t (a volatile write after the step's stores: what a copy reads is final). */
     void finished(int item, int t) {
         done.set(item, t + 1);
-    }
-
-    int count() {
-        return count;
     }
 }

@@ -115,9 +115,21 @@ public interface Backend extends AutoCloseable {
     /**
      * The Kalman (and, where {@link CovarianceWork#smoothing}, RTS) covariance forward of several
      * LDMs, which depend on nothing but their parameters and masks. Here one after the other; a
-     * backend may run all their tracks side by side (the CPU does).
+     * backend may run all their tracks side by side (the CPU does). Every step of every track, as
+     * the streaming decoder steps (its x_filter then equals the batch filter's bit for bit).
      */
     default void covarianceForward(CovarianceWork[] work) {
+        covarianceForward(work, false);
+    }
+
+    /**
+     * As above; with samplesOnly (a training step: its backward follows), the tracks of an LDM
+     * without smoothing may be made at their steps with a sample only: nothing but the gain reads
+     * them, and it is zero elsewhere. A backend may then leave the other steps' entries unset and
+     * jump from one sample to the next (the CPU does, {@code SkipAhead}): the same function in other
+     * rounding. {@link #covarianceBackward} must take tracks made either way.
+     */
+    default void covarianceForward(CovarianceWork[] work, boolean samplesOnly) {
         for (CovarianceWork w : work) {
             kalmanCovarianceForward(w.params(), w.masks(), w.tracks(), w.count());
             if (w.smoothing()) rtsCovarianceForward(w.params(), w.tracks(), w.count());

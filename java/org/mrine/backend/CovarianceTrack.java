@@ -25,6 +25,8 @@ import org.mrine.tensor.Workspace;
  * dSmootherGain, dSmooth: adjoints accumulated by the mean passes and the loss (with dGain)
  * dFilt, dNextPrior: adjoints passed from the smoother's backward to the filter's (smoothing tracks only)
  * </pre>
+ * A filter-only track made by {@link Backend#covarianceForward} may hold prior[t], filt[t] and
+ * gain[t] only where mask[t] is set (prior[t] then being the jump from the last sample to t).
  */
 public final class CovarianceTrack {
     public final int steps;

@@ -241,6 +241,15 @@ public final class MrineModel {
 
     /** The forward pass; with noise, the training-time dropout and time dropout are drawn from it. */
     public void forward(Batch batch, TrainingNoise noise) {
+        forward(batch, noise, false);
+    }
+
+    /**
+     * The forward pass; forGradient: a backward pass follows, so the modality filters' covariances
+     * are needed at their samples only ({@link Backend#covarianceForward(CovarianceWork[], boolean)});
+     * without it every step is made, as the streaming decoder makes it.
+     */
+    private void forward(Batch batch, TrainingNoise noise, boolean forGradient) {
         if (batch.data().size() != mods.size()) {
             throw new IllegalArgumentException("batch has " + batch.data().size() + " modalities, model has " + mods.size());
         }
@@ -268,7 +277,7 @@ public final class MrineModel {
         s.covariance = new CovarianceWork[1 + s.modRun.length];
         s.covariance[0] = config.multiscale() ? s.bb.prepare(s.onesMask, s.onesHost) : s.bb.prepare(s.fitMask[0], s.fitMaskHost[0]);
         for (int i = 0; i < s.modRun.length; i++) s.covariance[1 + i] = s.modRun[i].prepare(s.fitMask[i], s.fitMaskHost[i]);
-        be.covarianceForward(s.covariance);
+        be.covarianceForward(s.covariance, forGradient);
         if (config.multiscale()) {
             for (int i = 0; i < mods.size(); i++) {
                 Ldm.Run run = s.modRun[i];
@@ -371,7 +380,7 @@ public final class MrineModel {
      * {@link PendingLoss#auxSlot}) shares the transfer.
      */
     public PendingLoss startLossAndGradient(Batch batch, TrainingNoise noise) {
-        forward(batch, noise);
+        forward(batch, noise, true);
         State s = state;
         grads.zero();
         zeroActivationGrads(s);

@@ -24,6 +24,8 @@ public final class CpuBackend implements Backend {
     /** The same for the backward passes: who shares with whom (from the tracks' masks), and the plan. */
     private final SharedPrefixes backwardPrefixes = new SharedPrefixes();
     private final SharedBackward sharedBackward = new SharedBackward();
+    /** Per LDM of a pass: the jumps of its filter-only tracks over the steps without a sample (forward, backward). */
+    private SkipAhead[] forwardSkips = new SkipAhead[0], backwardSkips = new SkipAhead[0];
     /** Per-thread scratch: Kalman and RTS workspaces. */
     private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.MAX_WORKERS];
     private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.MAX_WORKERS];
@@ -153,7 +155,7 @@ public final class CpuBackend implements Backend {
     public void kalmanCovarianceForward(LdmParams p, Tensor[] masks, CovarianceTrack[] tracks, int count) {
         if (count == 0) return;
         kalman(tracks[0]);
-        prefixes.start(count, masks, tracks, new int[count]);
+        prefixes.start(count, masks, tracks, new int[count], false);
         CpuThreads.forEach(count, (w, i) -> kalmanScratch[w].covarianceForward(p, masks[i], tracks[i], prefixes, i));
     }
 
@@ -164,8 +166,8 @@ public final class CpuBackend implements Backend {
         LdmParams[] acc = gradAccumulators(grad, count);
         Tensor[] masks = new Tensor[count];
         for (int i = 0; i < count; i++) masks[i] = tracks[i].mask;
-        backwardPrefixes.start(count, masks, tracks, new int[count]);
-        sharedBackward.plan(backwardPrefixes, tracks, count);
+        backwardPrefixes.start(count, masks, tracks, new int[count], false);
+        sharedBackward.plan(backwardPrefixes, tracks, count, false);
         // the last track first: a track's owner (one of its donors) comes before it
         CpuThreads.forEach(count, (w, k) -> {
             int i = count - 1 - k;
@@ -255,16 +257,21 @@ public final class CpuBackend implements Backend {
      * longest item). The forward runs each track's Kalman then RTS part.
      */
     @Override
-    public void covarianceForward(CovarianceWork[] work) {
+    public void covarianceForward(CovarianceWork[] work, boolean samplesOnly) {
         int[] firstItem = firstItems(work);
         PassItems pass = new PassItems(work, firstItem, false);
         int items = firstItem[work.length];
-        prefixes.start(items, pass.masks, pass.tracks, pass.ldm);
+        prefixes.start(items, pass.masks, pass.tracks, pass.ldm, samplesOnly);
+        SkipAhead[] skips = samplesOnly ? forwardSkips = skipsFor(work, pass, firstItem, forwardSkips) : null;
         CpuThreads.forEach(items, (w, item) -> {
             int l = pass.ldm[item];
             CovarianceWork cw = work[l];
-            kalmanScratch[w].covarianceForward(cw.params(), pass.masks[item], pass.tracks[item], prefixes, item);
-            if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), pass.tracks[item]);
+            if (samplesOnly && !cw.smoothing()) {
+                kalmanScratch[w].filterForward(cw.params(), pass.masks[item], pass.tracks[item], prefixes, item, skips[l]);
+            } else {
+                kalmanScratch[w].covarianceForward(cw.params(), pass.masks[item], pass.tracks[item], prefixes, item);
+                if (cw.smoothing()) rtsScratch[w].covarianceForward(cw.params(), pass.tracks[item]);
+            }
         });
     }
 
@@ -290,20 +297,44 @@ public final class CpuBackend implements Backend {
         }
         int items = firstItem[work.length];
         PassItems pass = new PassItems(work, firstItem, true);
-        backwardPrefixes.start(items, pass.masks, pass.tracks, pass.ldm);
-        sharedBackward.plan(backwardPrefixes, pass.tracks, items);
+        backwardPrefixes.start(items, pass.masks, pass.tracks, pass.ldm, true);
+        sharedBackward.plan(backwardPrefixes, pass.tracks, items, true);
+        SkipAhead[] skips = backwardSkips = skipsFor(work, pass, firstItem, backwardSkips);
+        for (int l = 0; l < work.length; l++) {
+            if (!work[l].smoothing()) skips[l].planBackward(work[l].tracks(), firstItem[l], work[l].count(), sharedBackward::stop);
+        }
         CpuThreads.forEach(items, (w, item) -> {
             int l = pass.ldm[item];
             CovarianceWork cw = work[l];
             // a filter-only LDM's tracks from its last to its first: a track's owner (one of its donors) comes before it
             int g = cw.smoothing() ? item - firstItem[l] : firstItem[l + 1] - 1 - item;
-            if (cw.smoothing()) rtsScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], rtsAcc[l][g]);
-            kalmanScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], kalmanAcc[l][g], sharedBackward, firstItem[l] + g);
+            if (cw.smoothing()) {
+                rtsScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], rtsAcc[l][g]);
+                kalmanScratch[w].covarianceBackward(cw.params(), cw.tracks()[g], kalmanAcc[l][g], sharedBackward, firstItem[l] + g);
+            } else {
+                kalmanScratch[w].filterBackward(cw.params(), cw.tracks()[g], kalmanAcc[l][g], sharedBackward, firstItem[l] + g, skips[l]);
+            }
         });
         for (int l = 0; l < work.length; l++) {
             if (work[l].smoothing()) reduce(work[l].grads(), rtsAcc[l]);
             reduce(work[l].grads(), kalmanAcc[l]);
+            if (!work[l].smoothing()) skips[l].addGradients(work[l].params(), work[l].grads(), work[l].count());
         }
+    }
+
+    /** The jump tables of a pass's filter-only LDMs ({@link SkipAhead}), for the longest jump among their tracks. */
+    private static SkipAhead[] skipsFor(CovarianceWork[] work, PassItems pass, int[] firstItem, SkipAhead[] pool) {
+        SkipAhead[] skips = pool.length >= work.length ? pool : java.util.Arrays.copyOf(pool, work.length);
+        for (int l = 0; l < work.length; l++) {
+            if (work[l].smoothing()) continue;
+            if (skips[l] == null) skips[l] = new SkipAhead();
+            int longest = 0;
+            for (int i = firstItem[l]; i < firstItem[l + 1]; i++) {
+                longest = Math.max(longest, SkipAhead.longestJump(pass.masks[i], pass.tracks[i].steps, 0));
+            }
+            skips[l].build(work[l].params(), longest);
+        }
+        return skips;
     }
 
     /**

@@ -66,53 +66,106 @@ final class CpuKalman {
 
     /** As above; steps the track shares with an earlier one of the pass are copied from it where it has made them ({@link SharedPrefixes}). */
     void covarianceForward(LdmParams p, Tensor mask, CovarianceTrack tr, SharedPrefixes prefixes, int item) {
-        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
-        final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
-        MemorySegment A = p.a().segment(), C = p.c().segment();
-        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
-        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment(), cPrior = tr.cPrior.segment();
-        loadNoise(p, nx, na);
-        tr.mask.copyFrom(mask);
-        Blas.transpose(nx, nx, A, 0, aT, 0);
-        Blas.transpose(na, nx, C, 0, cT, 0);
-        copy((int) xx, p.sigma0().segment(), 0, prior, 0);
+        final int nx = tr.latentDim, T = tr.steps;
+        final long xx = (long) nx * nx, xa = (long) nx * tr.embeddingDim;
+        MemorySegment A = p.a().segment();
+        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment(), gain = tr.gain.segment();
+        start(p, mask, tr);
         for (int t = 0; t < T; t++) {
             if (prefixes != null && prefixes.copyStep(item, t)) {
                 prefixes.finished(item, t);
                 continue;
             }
-            long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             if (mask.get(t) > 0f) {
-                // Y = C P_pred [A,X] (w0, kept on the track for the backward); S = Y C^T + R [A,A]
-                mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
-                copy((int) xa, w0, 0, cPrior, kOff);
-                mm(false, false, na, na, nx, 1f, w0, 0, cT, 0, 0f, cholS, sOff);
-                for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
-                Blas.cholesky(na, cholS, sOff);
-                // X = K^T = S^-1 Y [A,X] (w0), then K [X,A]
-                Blas.cholSolve(na, nx, cholS, sOff, w0, 0);
-                Blas.transpose(na, nx, w0, 0, gain, kOff);
-                // Joseph form, L = I - K C, in three products: with W = P_pred L^T = P_pred - Y^T X,
-                // L W + K R K^T = W - X^T (C W - R X). Nothing here assumes K S = Y^T (the optimal
-                // gain), so it keeps the Joseph form's tolerance of gain error.
-                copy((int) xx, prior, pOff, w2, 0);
-                mm(true, false, nx, nx, na, -1f, cPrior, kOff, w0, 0, 1f, w2, 0);          // W
-                for (int i = 0; i < na; i++) Blas.scaleInto(nx, get(rDiag, i), w0, (long) i * nx, w3, (long) i * nx);
-                mm(false, false, na, nx, nx, 1f, C, 0, w2, 0, -1f, w3, 0);                  // V = C W - R X
-                copy((int) xx, w2, 0, filt, fOff);
-                mm(true, false, nx, nx, na, -1f, w0, 0, w3, 0, 1f, filt, fOff);             // W - X^T V
-                Blas.symmetrize(nx, filt, fOff);
+                update(p, tr, t);
             } else {
-                zero((int) xa, gain, kOff);
-                copy((int) xx, prior, pOff, filt, fOff);
+                zero((int) xa, gain, t * xa);
+                copy((int) xx, prior, t * xx, filt, t * xx);
             }
-            // P_pred' = A P_filt A^T + Q
-            mm(false, false, nx, nx, nx, 1f, A, 0, filt, fOff, 0f, w0, 0);
-            mm(false, false, nx, nx, nx, 1f, w0, 0, aT, 0, 0f, prior, pOff + xx);
-            for (int i = 0; i < nx; i++) set(prior, pOff + xx + (long) i * nx + i, get(prior, pOff + xx + (long) i * nx + i) + get(qDiag, i));
-            Blas.symmetrize(nx, prior, pOff + xx);
+            predict(nx, A, 0, aT, 0, null, 0, filt, t * xx, prior, (t + 1) * xx);
             if (prefixes != null) prefixes.finished(item, t);
         }
+    }
+
+    /**
+     * The covariance forward of a filter-only track at its steps with a sample only
+     * ({@link SkipAhead}): prior[t], filt[t], gain[t], cPrior[t] and cholS[t] where mask[t] is set;
+     * the other steps' entries are left as they were (nothing reads them).
+     */
+    void filterForward(LdmParams p, Tensor mask, CovarianceTrack tr, SharedPrefixes prefixes, int item, SkipAhead skips) {
+        final int nx = tr.latentDim, T = tr.steps;
+        final long xx = (long) nx * nx;
+        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
+        start(p, mask, tr);
+        for (int t = 0, last = -1; t < T; t++) {
+            if (mask.get(t) > 0f) {
+                if (prefixes == null || !prefixes.copyStep(item, t)) {
+                    int k = last < 0 ? t : t - last;
+                    MemorySegment base = last < 0 ? prior : filt;
+                    long bOff = last < 0 ? 0 : last * xx;
+                    if (k == 1) predict(nx, p.a().segment(), 0, aT, 0, null, 0, base, bOff, prior, t * xx);
+                    else if (k > 1) predict(nx, skips.powers(), skips.at(k), skips.powersT(), skips.at(k), skips.noises(), skips.at(k), base, bOff, prior, t * xx);
+                    update(p, tr, t);
+                }
+                last = t;
+            }
+            if (prefixes != null) prefixes.finished(item, t);
+        }
+    }
+
+    /** The recursion's set-up: noise, the mask recorded, A^T and C^T, prior[0] = Sigma_0. */
+    private void start(LdmParams p, Tensor mask, CovarianceTrack tr) {
+        final int nx = tr.latentDim, na = tr.embeddingDim;
+        loadNoise(p, nx, na);
+        tr.mask.copyFrom(mask);
+        Blas.transpose(nx, nx, p.a().segment(), 0, aT, 0);
+        Blas.transpose(na, nx, p.c().segment(), 0, cT, 0);
+        copy(nx * nx, p.sigma0().segment(), 0, tr.prior.segment(), 0);
+    }
+
+    /** The update at step t, which has a sample: cPrior[t], cholS[t], gain[t] and filt[t] from prior[t]. */
+    private void update(LdmParams p, CovarianceTrack tr, int t) {
+        final int nx = tr.latentDim, na = tr.embeddingDim;
+        final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
+        final long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
+        MemorySegment C = p.c().segment();
+        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
+        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment(), cPrior = tr.cPrior.segment();
+        // Y = C P_pred [A,X] (w0, kept on the track for the backward); S = Y C^T + R [A,A]
+        mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
+        copy((int) xa, w0, 0, cPrior, kOff);
+        mm(false, false, na, na, nx, 1f, w0, 0, cT, 0, 0f, cholS, sOff);
+        for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
+        Blas.cholesky(na, cholS, sOff);
+        // X = K^T = S^-1 Y [A,X] (w0), then K [X,A]
+        Blas.cholSolve(na, nx, cholS, sOff, w0, 0);
+        Blas.transpose(na, nx, w0, 0, gain, kOff);
+        // Joseph form, L = I - K C, in three products: with W = P_pred L^T = P_pred - Y^T X,
+        // L W + K R K^T = W - X^T (C W - R X). Nothing here assumes K S = Y^T (the optimal
+        // gain), so it keeps the Joseph form's tolerance of gain error.
+        copy((int) xx, prior, pOff, w2, 0);
+        mm(true, false, nx, nx, na, -1f, cPrior, kOff, w0, 0, 1f, w2, 0);          // W
+        for (int i = 0; i < na; i++) Blas.scaleInto(nx, get(rDiag, i), w0, (long) i * nx, w3, (long) i * nx);
+        mm(false, false, na, nx, nx, 1f, C, 0, w2, 0, -1f, w3, 0);                  // V = C W - R X
+        copy((int) xx, w2, 0, filt, fOff);
+        mm(true, false, nx, nx, na, -1f, w0, 0, w3, 0, 1f, filt, fOff);             // W - X^T V
+        Blas.symmetrize(nx, filt, fOff);
+    }
+
+    /**
+     * P' = F P F^T + N: one step (F = A, N = diag(Q): noise null) or a jump over k (F = A^k, N = Q_k,
+     * {@link SkipAhead}); F^T is given, so the second product reads rows.
+     */
+    private void predict(int nx, MemorySegment f, long fOff, MemorySegment fT, long fTOff, MemorySegment noise, long nOff,
+                         MemorySegment base, long bOff, MemorySegment into, long iOff) {
+        mm(false, false, nx, nx, nx, 1f, f, fOff, base, bOff, 0f, w0, 0);
+        mm(false, false, nx, nx, nx, 1f, w0, 0, fT, fTOff, 0f, into, iOff);
+        if (noise == null) {
+            for (int i = 0; i < nx; i++) set(into, iOff + (long) i * nx + i, get(into, iOff + (long) i * nx + i) + get(qDiag, i));
+        } else {
+            Blas.axpy(nx * nx, 1f, noise, nOff, into, iOff);
+        }
+        Blas.symmetrize(nx, into, iOff);
     }
 
     void covarianceBackward(LdmParams p, CovarianceTrack tr, LdmParams g) {
@@ -135,12 +188,8 @@ final class CpuKalman {
 
     private void covarianceBackwardSteps(LdmParams p, CovarianceTrack tr, LdmParams g, SharedBackward shared, int item) {
         final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
-        final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
-        MemorySegment A = p.a().segment(), C = p.c().segment();
-        MemorySegment dA = g.a().segment(), dC = g.c().segment();
-        MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
-        MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment(), Y = tr.cPrior.segment();
-        MemorySegment dGain = tr.dGain.segment();
+        final long xx = (long) nx * nx;
+        MemorySegment A = p.a().segment(), filt = tr.filt.segment();
         // A filter-only track's covariance adjoints live one step at a time: scratch, not per-step storage.
         final boolean stored = tr.smoothing;
         MemorySegment dFilt = stored ? tr.dFilt.segment() : dFiltStep, dNext = tr.dNextPrior.segment();
@@ -150,55 +199,119 @@ final class CpuKalman {
         zero((int) xx, w5, 0);
         final int stop = shared == null ? 0 : shared.stop(item);
         for (int t = T - 1; t >= stop; t--) {
-            long pOff = t * xx, fOff = t * xx, kOff = t * xa, sOff = t * aa;
             if (shared != null) shared.takeHandoffs(item, t, w5);
-            // M = adjoint of P_pred' = A P_filt A^T + Q
             if (stored) {
                 Blas.axpy((int) xx, 1f, dNext, t * xx, w5, 0);
             } else {
                 zero((int) xx, dFiltStep, 0);
             }
-            final long dOff = stored ? fOff : 0;
-            // dA += (M + M^T) A P_filt
-            Blas.addTransposeInto(nx, w5, 0, w0, 0);
-            mm(false, false, nx, nx, nx, 1f, w0, 0, A, 0, 0f, w1, 0);
-            mm(false, false, nx, nx, nx, 1f, w1, 0, filt, fOff, 1f, dA, 0);
-            // dP_filt += A^T sym(M) A = 0.5 A^T (M + M^T) A, one product from the one above. Only the
-            // symmetric part of an adjoint of a symmetric matrix reaches the parameters (every
-            // variation of P_filt is symmetric), so this equals A^T M A where it matters.
-            mm(true, false, nx, nx, nx, 0.5f, A, 0, w1, 0, 1f, dFilt, dOff);
-            // dQ_log += diag(M) * Q
-            for (int i = 0; i < nx; i++) g.qLogDiag().add(i, get(w5, (long) i * nx + i) * get(qDiag, i));
-
+            final long dOff = stored ? t * xx : 0;
+            // M = adjoint of P_pred' = A P_filt A^T + Q
+            predictBackward(nx, A, 0, filt, t * xx, dFilt, dOff, 1f, g.a().segment(), 0, g, null, 0);
             // E = adjoint of P_filt; from here w5 becomes the adjoint of P_pred (this step's prior).
             if (tr.mask.get(t) > 0f) {
-                // The Joseph form and P_filt = P_pred - K C P_pred are one function of (P_pred, C, R)
-                // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
-                // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
-                MemorySegment E = dFilt.asSlice(dOff * 4, xx * 4);
-                // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds dK^T)
-                copy((int) xa, dGain, kOff, w2, 0);
-                if (shared != null) shared.addGainAdjoints(item, t, w2);
-                mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, w2, 0);
-                mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
-                // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
-                Blas.cholSolve(na, nx, cholS, sOff, w2, 0);                                 // w2 = Z
-                Blas.axpy((int) xa, 1f, w2, 0, w3, 0);
-                mm(false, false, na, na, nx, -1f, w2, 0, gain, kOff, 0f, w4, 0);           // w4 = dS
-                // S = Y C^T + R:  dY += dS C ;  dC += dS^T Y ;  dR += diag(dS)
-                mm(false, false, na, nx, na, 1f, w4, 0, C, 0, 1f, w3, 0);
-                mm(true, false, na, nx, na, 1f, w4, 0, Y, kOff, 1f, dC, 0);
-                for (int j = 0; j < na; j++) set(dRDiag, j, get(dRDiag, j) + get(w4, (long) j * na + j));
-                // Y = C P_pred:  dC += dY P_pred ;  dP_pred = E + C^T dY
-                mm(false, false, na, nx, nx, 1f, w3, 0, prior, pOff, 1f, dC, 0);
-                copy((int) xx, E, 0, w5, 0);
-                mm(true, false, nx, nx, na, 1f, C, 0, w3, 0, 1f, w5, 0);
+                updateBackward(p, tr, t, dFilt, dOff, g, shared, item);
             } else {
                 // P_filt = P_pred
                 copy((int) xx, dFilt, dOff, w5, 0);
             }
         }
         for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));
+    }
+
+    /** The backward of {@link #filterForward}, with the adjoints of its jumps summed in skips ({@link SkipAhead#addGradients} takes them on). */
+    void filterBackward(LdmParams p, CovarianceTrack tr, LdmParams g, SharedBackward shared, int item, SkipAhead skips) {
+        try {
+            filterBackwardSteps(p, tr, g, shared, item, skips);
+        } finally {
+            // the owner waits for this hand-off, the adjoint of the filt of the last step with a sample it shares
+            if (shared != null && shared.stop(item) > 0) shared.handOff(item, dFiltStep);
+        }
+    }
+
+    private void filterBackwardSteps(LdmParams p, CovarianceTrack tr, LdmParams g, SharedBackward shared, int item, SkipAhead skips) {
+        final int nx = tr.latentDim, na = tr.embeddingDim, T = tr.steps;
+        final long xx = (long) nx * nx;
+        MemorySegment A = p.a().segment(), prior = tr.prior.segment(), filt = tr.filt.segment();
+        loadNoise(p, nx, na);
+        zero(na, dRDiag, 0);
+        // dFiltStep carries the adjoint of filt[t] from the jump after t (none after the last sample)
+        zero((int) xx, dFiltStep, 0);
+        final int stop = shared == null ? 0 : shared.stop(item);
+        for (int t = T - 1; t >= stop; t--) {
+            if (!(tr.mask.get(t) > 0f)) continue;
+            if (shared != null) shared.takeHandoffs(item, t, dFiltStep);
+            updateBackward(p, tr, t, dFiltStep, 0, g, shared, item);
+            // w5 = adjoint of prior[t], the jump's result: from filt[last] (or Sigma_0, a constant)
+            int last = SkipAhead.lastSampleBefore(tr.mask, t), k = last < 0 ? t : t - last;
+            boolean fromFilt = last >= 0;
+            MemorySegment base = fromFilt ? filt : prior;
+            long bOff = fromFilt ? last * xx : 0;
+            MemorySegment dBase = fromFilt ? dFiltStep : null;
+            if (k == 1) {
+                predictBackward(nx, A, 0, base, bOff, dBase, 0, 0f, g.a().segment(), 0, g, null, 0);
+            } else if (k > 1) {
+                long slot = skips.dPowerAt(item, k);
+                predictBackward(nx, skips.powers(), skips.at(k), base, bOff, dBase, 0, 0f, skips.dPowers(), slot, null,
+                        skips.dNoises(), slot);
+            }
+        }
+        for (int j = 0; j < na; j++) g.rLogDiag().add(j, get(dRDiag, j) * get(rDiag, j));
+    }
+
+    /**
+     * The backward of {@link #predict} with M = w5, the adjoint of P' = F P F^T + N: dF += (M + M^T) F P;
+     * dP = beta dP + 0.5 F^T (M + M^T) F (one product from the one above: only the symmetric part
+     * of an adjoint of a symmetric matrix reaches the parameters, every variation of P being
+     * symmetric, so this equals F^T M F where it matters; skipped where dP is null); for a step
+     * (g given) dQ_log += diag(M) Q, for a jump dNoise += M + M^T.
+     */
+    private void predictBackward(int nx, MemorySegment f, long fOff, MemorySegment base, long bOff,
+                                 MemorySegment dBase, long dbOff, float beta, MemorySegment dF, long dfOff,
+                                 LdmParams g, MemorySegment dNoise, long dnOff) {
+        Blas.addTransposeInto(nx, w5, 0, w0, 0);
+        mm(false, false, nx, nx, nx, 1f, w0, 0, f, fOff, 0f, w1, 0);
+        mm(false, false, nx, nx, nx, 1f, w1, 0, base, bOff, 1f, dF, dfOff);
+        if (dBase != null) mm(true, false, nx, nx, nx, 0.5f, f, fOff, w1, 0, beta, dBase, dbOff);
+        if (g != null) {
+            for (int i = 0; i < nx; i++) g.qLogDiag().add(i, get(w5, (long) i * nx + i) * get(qDiag, i));
+        } else {
+            Blas.axpy(nx * nx, 1f, w0, 0, dNoise, dnOff);
+        }
+    }
+
+    /**
+     * The update's backward at step t: from E at eOff (the adjoint of filt[t]) and the gain's adjoint
+     * to w5, the adjoint of prior[t]; adds to dC and dR.
+     */
+    private void updateBackward(LdmParams p, CovarianceTrack tr, int t, MemorySegment dFilt, long eOff, LdmParams g,
+                                SharedBackward shared, int item) {
+        final int nx = tr.latentDim, na = tr.embeddingDim;
+        final long xx = (long) nx * nx, xa = (long) nx * na, aa = (long) na * na;
+        final long pOff = t * xx, kOff = t * xa, sOff = t * aa;
+        MemorySegment C = p.c().segment(), dC = g.c().segment();
+        MemorySegment prior = tr.prior.segment(), gain = tr.gain.segment(), cholS = tr.cholS.segment(), Y = tr.cPrior.segment();
+        // The Joseph form and P_filt = P_pred - K C P_pred are one function of (P_pred, C, R)
+        // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
+        // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
+        MemorySegment E = dFilt.asSlice(eOff * 4, xx * 4);
+        // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds dK^T)
+        copy((int) xa, tr.dGain.segment(), kOff, w2, 0);
+        if (shared != null) shared.addGainAdjoints(item, t, w2);
+        mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, w2, 0);
+        mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
+        // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
+        Blas.cholSolve(na, nx, cholS, sOff, w2, 0);                                 // w2 = Z
+        Blas.axpy((int) xa, 1f, w2, 0, w3, 0);
+        mm(false, false, na, na, nx, -1f, w2, 0, gain, kOff, 0f, w4, 0);           // w4 = dS
+        // S = Y C^T + R:  dY += dS C ;  dC += dS^T Y ;  dR += diag(dS)
+        mm(false, false, na, nx, na, 1f, w4, 0, C, 0, 1f, w3, 0);
+        mm(true, false, na, nx, na, 1f, w4, 0, Y, kOff, 1f, dC, 0);
+        for (int j = 0; j < na; j++) set(dRDiag, j, get(dRDiag, j) + get(w4, (long) j * na + j));
+        // Y = C P_pred:  dC += dY P_pred ;  dP_pred = E + C^T dY
+        mm(false, false, na, nx, nx, 1f, w3, 0, prior, pOff, 1f, dC, 0);
+        copy((int) xx, E, 0, w5, 0);
+        mm(true, false, nx, nx, na, 1f, C, 0, w3, 0, 1f, w5, 0);
     }
 
     // ------------------------------------------------------------------ mean recursion

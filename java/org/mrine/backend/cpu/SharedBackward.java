@@ -14,7 +14,9 @@ import org.mrine.backend.CovarianceTrack;
  *
  * <p>Track i (an item of the pass) runs its own steps, from the last down to stop[i] (the steps it
  * shares with its donor), and hands the adjoint of prior[stop[i]] to its owner: the nearest track up
- * its chain of donors that runs step stop[i] - 1 itself. The owner adds the handed adjoints when it
+ * its chain of donors that runs step stop[i] - 1 itself. (A track made at its samples only,
+ * {@link SkipAhead}, has stop[i] - 1 = the last step with a sample that it shares, and hands the
+ * adjoint of that step's filt: the jump out of it is its own.) The owner adds the handed adjoints when it
  * reaches that step, and from there on the gain adjoints of every track it has taken in, all in item
  * order, so the bits never depend on which thread ran what or when. Items are claimed from the last
  * track of an LDM to its first (a track's donors come before it), so an owner waits only on tracks
@@ -40,7 +42,7 @@ final class SharedBackward {
      * Plans a pass over count items (the tracks of one filter-only LDM, donors from the forward's
      * rule: {@link SharedPrefixes#start} on the same masks).
      */
-    void plan(SharedPrefixes prefixes, CovarianceTrack[] tracks, int count) {
+    void plan(SharedPrefixes prefixes, CovarianceTrack[] tracks, int count, boolean skipMissing) {
         if (stop.length < count) {
             stop = new int[count];
             owner = new int[count];
@@ -59,6 +61,10 @@ final class SharedBackward {
             handed.set(i, 0);
             // smoothing tracks (the RTS part depends on the whole mask) run every step themselves
             int shared = tracks[i].smoothing ? 0 : prefixes.sharedSteps(i);
+            // made at its samples only ({@link SkipAhead}): it runs every step with a sample from the
+            // first it does not share, and hands its owner the adjoint of the last one it shares (the
+            // steps between have no work)
+            if (skipMissing && shared > 0) shared = SkipAhead.lastSampleBefore(tracks[i].mask, shared) + 1;
             stop[i] = shared;
             owner[i] = -1;
             if (shared == 0) continue;
@@ -93,8 +99,9 @@ final class SharedBackward {
     }
 
     /**
-     * w5 [X,X], the adjoint of prior[t+1] on item i's way down, += the adjoints handed over by the
-     * items that join it at step t (their stop is t + 1), in item order, once each has finished.
+     * w5 [X,X], the adjoint of prior[t+1] on item i's way down (of filt[t] for a track made at its
+     * samples only), += the adjoints handed over by the items that join it at step t (their stop is
+     * t + 1), in item order, once each has finished.
      */
     void takeHandoffs(int item, int t, MemorySegment w5) {
         for (int j : joiners[item]) {
@@ -120,7 +127,7 @@ final class SharedBackward {
         }
     }
 
-    /** Item i has run its steps down to its stop; w5 is the adjoint of prior[stop] for its owner. */
+    /** Item i has run its steps down to its stop; w5 is the adjoint of prior[stop] (or filt[stop - 1]) for its owner. */
     void handOff(int item, MemorySegment w5) {
         MemorySegment.copy(w5, 0, handoff, item * matrix * Float.BYTES, matrix * Float.BYTES);
         handed.set(item, 1);

@@ -24,20 +24,27 @@ final class SharedPrefixes {
     private CovarianceTrack[] tracks = new CovarianceTrack[0];
     private Tensor[] masks = new Tensor[0];
     private int[] donor = new int[0], shared = new int[0];
+    /** sampledOnly[i]: item i's track is made at its steps with a sample only ({@link SkipAhead}): prior[t] belongs to step t. */
+    private boolean[] sampledOnly = new boolean[0];
     /** done[i]: steps item i has finished (its prior[t+1], filt, gain, cPrior, cholS final for t below). */
     private AtomicIntegerArray done = new AtomicIntegerArray(0);
 
-    /** Starts a pass over count items; group[i] says which LDM item i belongs to (tracks of different LDMs never share). */
-    void start(int count, Tensor[] masks, CovarianceTrack[] tracks, int[] group) {
+    /**
+     * Starts a pass over count items; group[i] says which LDM item i belongs to (tracks of different
+     * LDMs never share); with skipMissing, filter-only tracks are made at their steps with a sample only.
+     */
+    void start(int count, Tensor[] masks, CovarianceTrack[] tracks, int[] group, boolean skipMissing) {
         if (this.tracks.length < count) {
             this.tracks = new CovarianceTrack[count];
             this.masks = new Tensor[count];
             donor = new int[count];
             shared = new int[count];
+            sampledOnly = new boolean[count];
             done = new AtomicIntegerArray(count);
         }
         for (int i = 0; i < count; i++) {
             this.tracks[i] = tracks[i];
+            sampledOnly[i] = skipMissing && !tracks[i].smoothing;
             this.masks[i] = masks[i];
             done.set(i, 0);
             donor[i] = -1;
@@ -67,15 +74,15 @@ final class SharedPrefixes {
 
     /**
      * Copies step t of item i's track from its donor when the masks agree up to t and the donor has
-     * finished t: prior[t+1], filt[t], gain[t] and, where step t has a sample, cPrior[t] and cholS[t].
-     * False when the step must be computed.
+     * finished t: prior[t+1] (prior[t] for a track made at its samples only), filt[t], gain[t] and,
+     * where step t has a sample, cPrior[t] and cholS[t]. False when the step must be computed.
      */
     boolean copyStep(int item, int t) {
         if (t >= shared[item] || done.get(donor[item]) <= t) return false;
         CovarianceTrack from = tracks[donor[item]], to = tracks[item];
         final long xx = (long) to.latentDim * to.latentDim, xa = (long) to.latentDim * to.embeddingDim,
                 aa = (long) to.embeddingDim * to.embeddingDim;
-        copyStep(from.prior, to.prior, (t + 1) * xx, xx);
+        copyStep(from.prior, to.prior, (sampledOnly[item] ? t : t + 1) * xx, xx);
         copyStep(from.filt, to.filt, t * xx, xx);
         copyStep(from.gain, to.gain, t * xa, xa);
         if (masks[item].get(t) > 0f) {

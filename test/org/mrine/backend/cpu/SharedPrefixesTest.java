@@ -51,13 +51,17 @@ class SharedPrefixesTest {
         return tracks;
     }
 
-    private static void assertSameTrack(CovarianceTrack want, CovarianceTrack got, float[] mask, String what) {
+    /** Every step's entries, or with sampledOnly (a track made at its samples only, {@link SkipAhead}) those of the steps with a sample. */
+    private static void assertSameTrack(CovarianceTrack want, CovarianceTrack got, float[] mask, boolean sampledOnly, String what) {
         final int xx = X * X, xa = X * A, aa = A * A;
         float[] wp = want.prior.toArray(), gp = got.prior.toArray(), wf = want.filt.toArray(), gf = got.filt.toArray();
         float[] wg = want.gain.toArray(), gg = got.gain.toArray(), wy = want.cPrior.toArray(), gy = got.cPrior.toArray();
         float[] ws = want.cholS.toArray(), gs = got.cholS.toArray();
-        for (int t = 0; t <= T; t++) same(wp, gp, t * xx, xx, what + " prior[" + t + "]");
+        for (int t = 0; t <= T; t++) {
+            if (!sampledOnly || t < T && mask[t] > 0f) same(wp, gp, t * xx, xx, what + " prior[" + t + "]");
+        }
         for (int t = 0; t < T; t++) {
+            if (sampledOnly && mask[t] == 0f) continue;
             same(wf, gf, t * xx, xx, what + " filt[" + t + "]");
             same(wg, gg, t * xa, xa, what + " gain[" + t + "]");
             if (mask[t] > 0f) {
@@ -84,11 +88,18 @@ class SharedPrefixesTest {
             CovarianceTrack[] together = tracks(ws, n), alone = tracks(ws, n);
             cpu.kalmanCovarianceForward(p, masks, together, n);
             for (int i = 0; i < n; i++) cpu.kalmanCovarianceForward(p, new Tensor[] {masks[i]}, new CovarianceTrack[] {alone[i]}, 1);
-            for (int i = 0; i < n; i++) assertSameTrack(alone[i], together[i], m[i], "track " + i);
+            for (int i = 0; i < n; i++) assertSameTrack(alone[i], together[i], m[i], false, "track " + i);
+            // the same for tracks made at their samples only (a pass's filter-only LDM)
+            CovarianceTrack[] jumpsTogether = tracks(ws, n), jumpsAlone = tracks(ws, n);
+            cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p, masks, jumpsTogether, n, false, null)}, true);
+            for (int i = 0; i < n; i++) {
+                cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p, new Tensor[] {masks[i]}, new CovarianceTrack[] {jumpsAlone[i]}, 1, false, null)}, true);
+            }
+            for (int i = 0; i < n; i++) assertSameTrack(jumpsAlone[i], jumpsTogether[i], m[i], true, "skipping track " + i);
 
             // the donors: the longest prefix among earlier tracks (track 3 copies an earlier one whole, 5 shares nothing)
             SharedPrefixes sp = new SharedPrefixes();
-            sp.start(n, masks, together, new int[n]);
+            sp.start(n, masks, together, new int[n], false);
             int sharing = 0;
             for (int i = 0; i < n; i++) {
                 int longest = 0;
@@ -115,7 +126,7 @@ class SharedPrefixesTest {
             Tensor[] masks = {tensor(ws, ones, T), tensor(ws, ones, T)};
             CovarianceTrack[] tracks = {new CovarianceTrack(ws, T, X, A, false), new CovarianceTrack(ws, T, X, A, false)};
             SharedPrefixes sp = new SharedPrefixes();
-            sp.start(2, masks, tracks, new int[2]);
+            sp.start(2, masks, tracks, new int[2], false);
             assertEquals(0, sp.donor(1));
             assertFalse(sp.copyStep(1, 0), "the donor has not started");
             sp.finished(0, 0);
@@ -134,10 +145,12 @@ class SharedPrefixesTest {
             Tensor[] masks = masks(ws, m);
             CovarianceTrack[] first = tracks(ws, n), second = tracks(ws, n), alone = tracks(ws, n);
             // the same masks under two LDMs in one pass: the second LDM's tracks must not copy the first's
-            cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p0, masks, first, n, false, null),
-                    new CovarianceWork(p1, masks, second, n, false, null)});
-            cpu.kalmanCovarianceForward(p1, masks, alone, n);
-            for (int i = 0; i < n; i++) assertSameTrack(alone[i], second[i], m[i], "second LDM, track " + i);
+            for (boolean samplesOnly : new boolean[] {false, true}) {
+                cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p0, masks, first, n, false, null),
+                        new CovarianceWork(p1, masks, second, n, false, null)}, samplesOnly);
+                cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p1, masks, alone, n, false, null)}, samplesOnly);
+                for (int i = 0; i < n; i++) assertSameTrack(alone[i], second[i], m[i], samplesOnly, "second LDM, track " + i);
+            }
         }
     }
 
@@ -149,16 +162,26 @@ class SharedPrefixesTest {
             Workspace ws = cpu.workspace();
             LdmParams p = random.params(ws, X, A);
             Tensor[] masks = masks(ws, m);
+            for (boolean skipping : new boolean[] {false, true}) {
+                sharedBackwardMatchesAlone(cpu, ws, p, masks, n, skipping);
+            }
+        }
+    }
+
+    /** The tracks' gradients in one pass and run one by one: stepping (the per-op API) or made at their samples only (a model's pass). */
+    private void sharedBackwardMatchesAlone(CpuBackend cpu, Workspace ws, LdmParams p, Tensor[] masks, int n, boolean skipping) {
+        {
             CovarianceTrack[] tracks = tracks(ws, n);
-            cpu.kalmanCovarianceForward(p, masks, tracks, n);
+            if (skipping) cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p, masks, tracks, n, false, null)}, true);
+            else cpu.kalmanCovarianceForward(p, masks, tracks, n);
             // what the mean passes would have left: a gain adjoint per track where it has samples
             for (int i = 0; i < n; i++) tracks[i].dGain.copyFrom(random.gaussian((int) tracks[i].dGain.size(), 0.5));
             LdmParams together = grads(ws), again = grads(ws), alone = grads(ws), one = grads(ws);
-            cpu.kalmanCovarianceBackward(p, tracks, n, together);
-            cpu.kalmanCovarianceBackward(p, tracks, n, again);
+            backward(cpu, p, tracks, n, together, skipping);
+            backward(cpu, p, tracks, n, again, skipping);
             for (int i = 0; i < n; i++) {
                 for (Tensor t : new Tensor[] {one.a(), one.c(), one.qLogDiag(), one.rLogDiag()}) t.fill(0f);
-                cpu.kalmanCovarianceBackward(p, new CovarianceTrack[] {tracks[i]}, 1, one);
+                backward(cpu, p, new CovarianceTrack[] {tracks[i]}, 1, one, skipping);
                 add(alone, one);
             }
             String[] names = {"A", "C", "Q_log_diag", "R_log_diag"};
@@ -174,9 +197,20 @@ class SharedPrefixesTest {
                     assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(z[i]), "grad " + names[k] + " twice, entry " + i);
                 }
                 assertTrue(scale > 0, names[k]);
-                assertTrue(worst <= 1e-5 * scale, "grad " + names[k] + ": max |shared - alone| " + worst + " against max |alone| " + scale);
+                assertTrue(worst <= 1e-5 * scale, (skipping ? "skipping, " : "") + "grad " + names[k] + ": max |shared - alone| " + worst
+                        + " against max |alone| " + scale);
             }
         }
+    }
+
+    private static void backward(CpuBackend cpu, LdmParams p, CovarianceTrack[] tracks, int n, LdmParams grad, boolean skipping) {
+        if (!skipping) {
+            cpu.kalmanCovarianceBackward(p, tracks, n, grad);
+            return;
+        }
+        Tensor[] masks = new Tensor[n];
+        for (int i = 0; i < n; i++) masks[i] = tracks[i].mask;
+        cpu.covarianceBackward(new CovarianceWork[] {new CovarianceWork(p, masks, tracks, n, false, grad)});
     }
 
     private LdmParams grads(Workspace ws) {

@@ -1,0 +1,194 @@
+package org.mrine.backend.cpu;
+
+import static org.mrine.backend.cpu.Blas.get;
+import static org.mrine.backend.cpu.Blas.mm;
+import static org.mrine.backend.cpu.Blas.set;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.mrine.backend.CovarianceTrack;
+import org.mrine.backend.LdmParams;
+import org.mrine.tensor.Tensor;
+
+/**
+ * The steps without a sample of a filter-only track (a modality's filter in a multiscale model),
+ * skipped. Its covariances reach the rest of the model only through the gain, which is zero where
+ * the sample is missing, so they are needed only at the steps with a sample. From one such step s
+ * to the next, t, the k = t - s predictions P' = A P A^T + Q in between are one:
+ * <pre>
+ * prior[t] = A^k filt[s] (A^k)^T + Q_k,    Q_1 = Q,  Q_k = A Q_{k-1} A^T + Q
+ * </pre>
+ * and before the first sample, from prior[0] = Sigma_0, k = t. A^k and Q_k depend only on the
+ * parameters: {@link #build} makes them once per pass for k = 2..K (k = 1 is the plain step), so a
+ * jump costs the two products of one step, and a field potential sampled every 5th step costs a
+ * fifth of what it did. The same function as stepping through the missing samples, in other
+ * rounding (the reference fixtures hold it within their tolerance).
+ *
+ * <p>Backward: a jump's adjoint M (of prior[t]) gives d(A^k) += (M + M^T) A^k filt[s] and
+ * d(Q_k) += M. Those sum per item and jump length ({@link #dPower}, {@link #dNoise}), and after the
+ * pass, in item order, they go back through the recursions of A^k and Q_k once
+ * ({@link #addGradients}): the bits never depend on which thread ran what. One instance serves one
+ * LDM of a pass; not thread-safe except for the items' own accumulators.
+ */
+final class SkipAhead {
+    private final Arena arena = Arena.ofAuto();
+    private int nx, maxJump, first;
+    private long matrix;
+    /** [K+1][X,X] each: A^k, (A^k)^T and Q_k at index k (k = 1 holds A, A^T, diag(Q)). */
+    private MemorySegment powers = MemorySegment.NULL, powersT = MemorySegment.NULL, noises = MemorySegment.NULL;
+    /** slot[item - first][k]: where the item sums its adjoints of A^k and Q_k, or -1. */
+    private int[][] slot = new int[0][];
+    private MemorySegment dPowers = MemorySegment.NULL, dNoises = MemorySegment.NULL;
+    private final MemorySegment[] scratch = new MemorySegment[3];
+
+    /** The jump into step t of a track with this mask: t - (the last step before t with a sample), or t when none. */
+    static int jumpInto(Tensor mask, int t) {
+        int s = lastSampleBefore(mask, t);
+        return s < 0 ? t : t - s;
+    }
+
+    /** The last step before t with a sample, or -1. */
+    static int lastSampleBefore(Tensor mask, int t) {
+        int s = t - 1;
+        while (s >= 0 && !(mask.get(s) > 0f)) s--;
+        return s;
+    }
+
+    /** The longest jump into a step with a sample at or after from. */
+    static int longestJump(Tensor mask, int steps, int from) {
+        int longest = 0;
+        for (int t = from; t < steps; t++) {
+            if (mask.get(t) > 0f) longest = Math.max(longest, jumpInto(mask, t));
+        }
+        return longest;
+    }
+
+    /** A^k, (A^k)^T and Q_k for k = 1..maxJump, from the parameters. */
+    void build(LdmParams p, int maxJump) {
+        nx = p.a().shape()[0];
+        matrix = (long) nx * nx;
+        this.maxJump = maxJump;
+        long bytes = (maxJump + 1L) * matrix * Float.BYTES;
+        if (powers.byteSize() < bytes) {
+            powers = arena.allocate(bytes, 64);
+            powersT = arena.allocate(bytes, 64);
+            noises = arena.allocate(bytes, 64);
+        }
+        for (int i = 0; i < scratch.length; i++) {
+            if (scratch[i] == null || scratch[i].byteSize() < matrix * Float.BYTES) scratch[i] = arena.allocate(matrix * Float.BYTES, 64);
+        }
+        if (maxJump < 1) return;
+        MemorySegment A = p.a().segment(), w = scratch[0];
+        Blas.copy((int) matrix, A, 0, powers, at(1));
+        Blas.transpose(nx, nx, A, 0, powersT, at(1));
+        Blas.zero((int) matrix, noises, at(1));
+        for (int i = 0; i < nx; i++) set(noises, at(1) + (long) i * nx + i, (float) Math.exp(p.qLogDiag().get(i)));
+        for (int k = 2; k <= maxJump; k++) {
+            mm(false, false, nx, nx, nx, 1f, A, 0, powers, at(k - 1), 0f, powers, at(k));
+            Blas.transpose(nx, nx, powers, at(k), powersT, at(k));
+            // Q_k = (A Q_{k-1}) A^T + Q, kept symmetric as the steps keep P
+            mm(false, false, nx, nx, nx, 1f, A, 0, noises, at(k - 1), 0f, w, 0);
+            mm(false, false, nx, nx, nx, 1f, w, 0, powersT, at(1), 0f, noises, at(k));
+            for (int i = 0; i < nx; i++) {
+                long d = at(k) + (long) i * nx + i;
+                set(noises, d, get(noises, d) + get(noises, at(1) + (long) i * nx + i));
+            }
+            Blas.symmetrize(nx, noises, at(k));
+        }
+    }
+
+    /** Element offset of matrix k in the tables. */
+    long at(int k) {
+        return k * matrix;
+    }
+
+    MemorySegment powers() {
+        return powers;
+    }
+
+    MemorySegment powersT() {
+        return powersT;
+    }
+
+    MemorySegment noises() {
+        return noises;
+    }
+
+    /**
+     * The backward's accumulators: items first .. first + count - 1 of the pass (tracks[i - first]
+     * with their recorded masks), each running its steps with a sample from stop(i) on, get a zeroed
+     * pair of [X,X] sums for every jump length of 2 or more among those steps.
+     */
+    void planBackward(CovarianceTrack[] tracks, int first, int count, java.util.function.IntUnaryOperator stop) {
+        this.first = first;
+        if (slot.length < count) slot = new int[count][];
+        int slots = 0;
+        for (int g = 0; g < count; g++) {
+            CovarianceTrack tr = tracks[g];
+            if (slot[g] == null || slot[g].length < maxJump + 1) slot[g] = new int[maxJump + 1];
+            java.util.Arrays.fill(slot[g], -1);
+            for (int t = stop.applyAsInt(first + g); t < tr.steps; t++) {
+                if (!(tr.mask.get(t) > 0f)) continue;
+                int k = jumpInto(tr.mask, t);
+                if (k >= 2 && slot[g][k] < 0) slot[g][k] = slots++;
+            }
+        }
+        long bytes = Math.max(1, slots) * matrix * Float.BYTES;
+        if (dPowers.byteSize() < bytes) {
+            dPowers = arena.allocate(bytes, 64);
+            dNoises = arena.allocate(bytes, 64);
+        }
+        Blas.zero((int) (slots * matrix), dPowers, 0);
+        Blas.zero((int) (slots * matrix), dNoises, 0);
+    }
+
+    /** Element offset of item i's sum of d(A^k) in {@link #dPowers()} (k >= 2, planned). */
+    long dPowerAt(int item, int k) {
+        return slot[item - first][k] * matrix;
+    }
+
+    MemorySegment dPowers() {
+        return dPowers;
+    }
+
+    MemorySegment dNoises() {
+        return dNoises;
+    }
+
+    /**
+     * grad += the items' sums taken back through A^k = A A^{k-1} and Q_k = A Q_{k-1} A^T + Q, from
+     * the longest jump down: at each k the items' sums join (in item order) what came down from
+     * k + 1. The noise sums hold M + M^T (the symmetric part, doubled: only it reaches Q_k).
+     */
+    void addGradients(LdmParams p, LdmParams grad, int count) {
+        if (maxJump < 2) return;
+        MemorySegment A = p.a().segment(), dA = grad.a().segment();
+        MemorySegment dPower = scratch[0], dNoise = scratch[1], u = scratch[2];
+        Blas.zero((int) matrix, dPower, 0);
+        Blas.zero((int) matrix, dNoise, 0);
+        for (int k = maxJump; k >= 1; k--) {
+            for (int g = 0; g < count; g++) {
+                if (k >= 2 && slot[g][k] >= 0) {
+                    Blas.axpy((int) matrix, 1f, dPowers, slot[g][k] * matrix, dPower, 0);
+                    Blas.axpy((int) matrix, 1f, dNoises, slot[g][k] * matrix, dNoise, 0);
+                }
+            }
+            // the "+ Q" of Q_k: dQ_log += diag(M) Q = 0.5 diag(M + M^T) Q
+            for (int i = 0; i < nx; i++) {
+                grad.qLogDiag().add(i, 0.5f * get(dNoise, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
+            }
+            if (k == 1) {
+                Blas.axpy((int) matrix, 1f, dPower, 0, dA, 0);
+                break;
+            }
+            // A^k = A A^{k-1}: dA += D (A^{k-1})^T ;  D_{k-1} = A^T D
+            mm(false, true, nx, nx, nx, 1f, dPower, 0, powers, at(k - 1), 1f, dA, 0);
+            mm(true, false, nx, nx, nx, 1f, A, 0, dPower, 0, 0f, u, 0);
+            Blas.copy((int) matrix, u, 0, dPower, 0);
+            // Q_k = A Q_{k-1} A^T: with G = M + M^T, U = G A: dA += U Q_{k-1} ;  G_{k-1} = A^T U
+            mm(false, false, nx, nx, nx, 1f, dNoise, 0, A, 0, 0f, u, 0);
+            mm(false, false, nx, nx, nx, 1f, u, 0, noises, at(k - 1), 1f, dA, 0);
+            mm(true, false, nx, nx, nx, 1f, A, 0, u, 0, 0f, dNoise, 0);
+        }
+    }
+}

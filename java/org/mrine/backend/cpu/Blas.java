@@ -569,19 +569,25 @@ public final class Blas {
      * multiply-add latency).
      */
     public static void cholSolve(int n, int nrhs, MemorySegment u, long uOff, MemorySegment b, long bOff) {
+        cholSolve(n, nrhs, u, uOff, b, bOff, b, bOff);
+    }
+
+    /** {@link #cholSolve} of B at src into dst (the same arithmetic; the solve works on heap copies either way). */
+    public static void cholSolve(int n, int nrhs, MemorySegment u, long uOff, MemorySegment src, long sOff, MemorySegment dst, long dOff) {
         if (counting) FLOPS.add(2L * n * n * nrhs);
         if (!VECTOR || nrhs < LANES) {
-            cholSolveSimple(n, nrhs, u, uOff, b, bOff);
+            if (src != dst || sOff != dOff) copy(n * nrhs, src, sOff, dst, dOff);
+            cholSolveSimple(n, nrhs, u, uOff, dst, dOff);
             return;
         }
         int ld = (nrhs + LANES - 1) / LANES * LANES;
         float[] uw = heapScratch(0, n * n), bw = heapScratch(1, n * ld);
         MemorySegment.copy(u, F32, uOff * 4, uw, 0, n * n);
         if (ld == nrhs) {
-            MemorySegment.copy(b, F32, bOff * 4, bw, 0, n * nrhs);   // one copy: n row copies cost microseconds here
+            MemorySegment.copy(src, F32, sOff * 4, bw, 0, n * nrhs);   // one copy: n row copies cost microseconds here
         } else {
             for (int i = 0; i < n; i++) {
-                MemorySegment.copy(b, F32, (bOff + (long) i * nrhs) * 4, bw, i * ld, nrhs);
+                MemorySegment.copy(src, F32, (sOff + (long) i * nrhs) * 4, bw, i * ld, nrhs);
                 java.util.Arrays.fill(bw, i * ld + nrhs, (i + 1) * ld, 0f);
             }
         }
@@ -589,9 +595,9 @@ public final class Blas {
         for (; j + 4 * LANES <= ld; j += 4 * LANES) cholSolve4(n, ld, j, uw, bw);
         for (; j < ld; j += LANES) cholSolve1(n, ld, j, uw, bw);
         if (ld == nrhs) {
-            MemorySegment.copy(bw, 0, b, F32, bOff * 4, n * nrhs);
+            MemorySegment.copy(bw, 0, dst, F32, dOff * 4, n * nrhs);
         } else {
-            for (int i = 0; i < n; i++) MemorySegment.copy(bw, i * ld, b, F32, (bOff + (long) i * nrhs) * 4, nrhs);
+            for (int i = 0; i < n; i++) MemorySegment.copy(bw, i * ld, dst, F32, (dOff + (long) i * nrhs) * 4, nrhs);
         }
     }
 

@@ -24,8 +24,8 @@ public final class CpuBackend implements Backend {
     /** The same for the backward passes: who shares with whom (from the tracks' masks), and the plan. */
     private final SharedPrefixes backwardPrefixes = new SharedPrefixes();
     private final SharedBackward sharedBackward = new SharedBackward();
-    /** Per LDM of a pass: the jumps of its filter-only tracks over the steps without a sample (forward, backward). */
-    private SkipAhead[] forwardSkips = new SkipAhead[0], backwardSkips = new SkipAhead[0];
+    /** Per LDM of a pass: the jumps of its filter-only tracks over the steps without a sample (a backward reuses its forward's tables). */
+    private SkipAhead[] skipPool = new SkipAhead[0];
     /** Per-thread scratch: Kalman and RTS workspaces. */
     private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.MAX_WORKERS];
     private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.MAX_WORKERS];
@@ -262,7 +262,7 @@ public final class CpuBackend implements Backend {
         PassItems pass = new PassItems(work, firstItem, false);
         int items = firstItem[work.length];
         prefixes.start(items, pass.masks, pass.tracks, pass.ldm, samplesOnly);
-        SkipAhead[] skips = samplesOnly ? forwardSkips = skipsFor(work, pass, firstItem, forwardSkips) : null;
+        SkipAhead[] skips = samplesOnly ? skipPool = skipsFor(work, pass, firstItem, skipPool) : null;
         CpuThreads.forEach(items, (w, item) -> {
             int l = pass.ldm[item];
             CovarianceWork cw = work[l];
@@ -299,7 +299,7 @@ public final class CpuBackend implements Backend {
         PassItems pass = new PassItems(work, firstItem, true);
         backwardPrefixes.start(items, pass.masks, pass.tracks, pass.ldm, true);
         sharedBackward.plan(backwardPrefixes, pass.tracks, items, true);
-        SkipAhead[] skips = backwardSkips = skipsFor(work, pass, firstItem, backwardSkips);
+        SkipAhead[] skips = skipPool = skipsFor(work, pass, firstItem, skipPool);
         for (int l = 0; l < work.length; l++) {
             if (!work[l].smoothing()) skips[l].planBackward(work[l].tracks(), firstItem[l], work[l].count(), sharedBackward::stop);
         }

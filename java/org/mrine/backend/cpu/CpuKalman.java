@@ -26,7 +26,7 @@ import org.mrine.tensor.Tensor;
  * Scratch matrices are sized once for the largest of X and A; not thread-safe.
  */
 final class CpuKalman {
-    private final MemorySegment w0, w1, w2, w3, w4, w5;
+    private final MemorySegment w0, w1, w3, w4, w5;
     /** A^T and C^T, formed once per recursion so the per-step products read rows, not columns. */
     private final MemorySegment aT, cT;
     /** Adjoint of this step's filtered covariance, for tracks that do not store one per step. */
@@ -38,7 +38,6 @@ final class CpuKalman {
         long mat = (long) maxDim * maxDim * 4;
         w0 = arena.allocate(mat, 64);
         w1 = arena.allocate(mat, 64);
-        w2 = arena.allocate(mat, 64);
         w3 = arena.allocate(mat, 64);
         w4 = arena.allocate(mat, 64);
         w5 = arena.allocate(mat, 64);
@@ -131,23 +130,21 @@ final class CpuKalman {
         MemorySegment C = p.c().segment();
         MemorySegment prior = tr.prior.segment(), filt = tr.filt.segment();
         MemorySegment gain = tr.gain.segment(), cholS = tr.cholS.segment(), cPrior = tr.cPrior.segment();
-        // Y = C P_pred [A,X] (w0, kept on the track for the backward); S = Y C^T + R [A,A]
-        mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, w0, 0);
-        copy((int) xa, w0, 0, cPrior, kOff);
-        mm(false, false, na, na, nx, 1f, w0, 0, cT, 0, 0f, cholS, sOff);
+        // Y = C P_pred [A,X] (kept on the track for the backward); S = Y C^T + R [A,A]
+        mm(false, false, na, nx, nx, 1f, C, 0, prior, pOff, 0f, cPrior, kOff);
+        mm(false, false, na, na, nx, 1f, cPrior, kOff, cT, 0, 0f, cholS, sOff);
         for (int i = 0; i < na; i++) set(cholS, sOff + (long) i * na + i, get(cholS, sOff + (long) i * na + i) + get(rDiag, i));
         Blas.cholesky(na, cholS, sOff);
         // X = K^T = S^-1 Y [A,X] (w0), then K [X,A]
-        Blas.cholSolve(na, nx, cholS, sOff, w0, 0);
+        Blas.cholSolve(na, nx, cholS, sOff, cPrior, kOff, w0, 0);
         Blas.transpose(na, nx, w0, 0, gain, kOff);
         // Joseph form, L = I - K C, in three products: with W = P_pred L^T = P_pred - Y^T X,
         // L W + K R K^T = W - X^T (C W - R X). Nothing here assumes K S = Y^T (the optimal
-        // gain), so it keeps the Joseph form's tolerance of gain error.
-        copy((int) xx, prior, pOff, w2, 0);
-        mm(true, false, nx, nx, na, -1f, cPrior, kOff, w0, 0, 1f, w2, 0);          // W
+        // gain), so it keeps the Joseph form's tolerance of gain error. W is made in filt's place.
+        copy((int) xx, prior, pOff, filt, fOff);
+        mm(true, false, nx, nx, na, -1f, cPrior, kOff, w0, 0, 1f, filt, fOff);      // W
         for (int i = 0; i < na; i++) Blas.scaleInto(nx, get(rDiag, i), w0, (long) i * nx, w3, (long) i * nx);
-        mm(false, false, na, nx, nx, 1f, C, 0, w2, 0, -1f, w3, 0);                  // V = C W - R X
-        copy((int) xx, w2, 0, filt, fOff);
+        mm(false, false, na, nx, nx, 1f, C, 0, filt, fOff, -1f, w3, 0);             // V = C W - R X
         mm(true, false, nx, nx, na, -1f, w0, 0, w3, 0, 1f, filt, fOff);             // W - X^T V
         Blas.symmetrize(nx, filt, fOff);
     }
@@ -295,15 +292,16 @@ final class CpuKalman {
         // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
         // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
         MemorySegment E = dFilt.asSlice(eOff * 4, xx * 4);
-        // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds dK^T)
-        copy((int) xa, tr.dGain.segment(), kOff, w2, 0);
-        if (shared != null) shared.addGainAdjoints(item, t, w2);
-        mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, w2, 0);
+        // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds
+        // dK^T and becomes dX then Z in place: no other track reads this step's, SharedBackward)
+        MemorySegment dX = tr.dGain.segment().asSlice(kOff * 4, xa * 4);
+        if (shared != null) shared.addGainAdjoints(item, t, dX);
+        mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, dX, 0);
         mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
         // X = S^-1 Y:  Z = S^-1 dX ;  dY += Z ;  dS = -Z X^T
-        Blas.cholSolve(na, nx, cholS, sOff, w2, 0);                                 // w2 = Z
-        Blas.axpy((int) xa, 1f, w2, 0, w3, 0);
-        mm(false, false, na, na, nx, -1f, w2, 0, gain, kOff, 0f, w4, 0);           // w4 = dS
+        Blas.cholSolve(na, nx, cholS, sOff, dX, 0);                                 // dX = Z
+        Blas.axpy((int) xa, 1f, dX, 0, w3, 0);
+        mm(false, false, na, na, nx, -1f, dX, 0, gain, kOff, 0f, w4, 0);           // w4 = dS
         // S = Y C^T + R:  dY += dS C ;  dC += dS^T Y ;  dR += diag(dS)
         mm(false, false, na, nx, na, 1f, w4, 0, C, 0, 1f, w3, 0);
         mm(true, false, na, nx, na, 1f, w4, 0, Y, kOff, 1f, dC, 0);

@@ -40,6 +40,8 @@ final class SkipAhead {
     private int[][] slot = new int[0][];
     private MemorySegment dPowers = MemorySegment.NULL, dNoises = MemorySegment.NULL;
     private final MemorySegment[] scratch = new MemorySegment[3];
+    /** The A and Q_log_diag the tables were made from. */
+    private MemorySegment madeFrom;
 
     /** The jump into step t of a track with this mask: t - (the last step before t with a sample), or t when none. */
     static int jumpInto(Tensor mask, int t) {
@@ -63,11 +65,24 @@ final class SkipAhead {
         return longest;
     }
 
-    /** A^k, (A^k)^T and Q_k for k = 1..maxJump, from the parameters. */
+    /**
+     * A^k, (A^k)^T and Q_k for k = 1..maxJump, from the parameters; kept when they already hold them
+     * (a backward pass after its forward: the same A and Q bit for bit, no longer jump).
+     */
     void build(LdmParams p, int maxJump) {
+        MemorySegment a = p.a().segment(), q = p.qLogDiag().segment();
+        if (p.a().shape()[0] == nx && maxJump <= this.maxJump && madeFrom != null
+                && madeFrom.byteSize() == a.byteSize() + q.byteSize()
+                && MemorySegment.mismatch(madeFrom, 0, a.byteSize(), a, 0, a.byteSize()) < 0
+                && MemorySegment.mismatch(madeFrom, a.byteSize(), madeFrom.byteSize(), q, 0, q.byteSize()) < 0) {
+            return;
+        }
         nx = p.a().shape()[0];
         matrix = (long) nx * nx;
         this.maxJump = maxJump;
+        if (madeFrom == null || madeFrom.byteSize() != a.byteSize() + q.byteSize()) madeFrom = arena.allocate(a.byteSize() + q.byteSize(), 64);
+        MemorySegment.copy(a, 0, madeFrom, 0, a.byteSize());
+        MemorySegment.copy(q, 0, madeFrom, a.byteSize(), q.byteSize());
         long bytes = (maxJump + 1L) * matrix * Float.BYTES;
         if (powers.byteSize() < bytes) {
             powers = arena.allocate(bytes, 64);

@@ -87,6 +87,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether the batched {@link #kalmanMeanBackward} sets each track's dGain at its steps with a
+     * sample (the sum of its trials' terms) instead of adding to it: the caller then need not zero
+     * dGain before (the covariance backward reads it nowhere else). The default adds.
+     */
+    default boolean meanBackwardSetsGainAdjoint() {
+        return false;
+    }
+
+    /**
      * {@link #kalmanMeanBackward} for every trial of a batch (shapes as in the batched forward). The
      * trials that share a track accumulate into its dGain in trial order; a backend may run trials
      * of different tracks in parallel. The default runs them one after another.

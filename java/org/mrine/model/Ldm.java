@@ -147,11 +147,17 @@ public final class Ldm {
         }
 
         /** Adds the adjoints a backward pass accumulates into (the means', the active tracks') to {@code out}. */
-        void collectGrads(List<Tensor> out) {
+        /** The adjoints the backward pass accumulates into; dGain only where the backend adds to it ({@link Backend#meanBackwardSetsGainAdjoint}). */
+        void collectGrads(List<Tensor> out, Backend be) {
             out.add(dFiltMean);
             out.add(dPredMean);
             out.add(dSmoothMean);
-            for (int g = 0; g < groups; g++) java.util.Collections.addAll(out, tracks.get(g).adjoints());
+            for (int g = 0; g < groups; g++) {
+                for (Tensor t : tracks.get(g).adjoints()) {
+                    // the largest of them (T x A x X a track): not zeroed where the mean backward sets it
+                    if (t != tracks.get(g).dGain || !be.meanBackwardSetsGainAdjoint()) out.add(t);
+                }
+            }
         }
 
         /** Consumes dFiltMean, dSmoothMean and the tracks' covariance adjoints; writes dObs [B,T,A]. */

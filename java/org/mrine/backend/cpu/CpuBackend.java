@@ -206,6 +206,12 @@ public final class CpuBackend implements Backend {
                 Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b)));
     }
 
+    /** The batched mean backward sets the tracks' dGain at their steps with a sample (the first trial's term replaces). */
+    @Override
+    public boolean meanBackwardSetsGainAdjoint() {
+        return true;
+    }
+
     /**
      * Three parallel passes: the trials' recursions (which write nothing shared), then the sums into
      * the tracks' dGain (per track, its trials in trial order; the steps in chunks, so the
@@ -235,7 +241,8 @@ public final class CpuBackend implements Backend {
                             Trials.of(dPredMean, b), Trials.of(dObs, b), acc[g]);
                 } else {
                     CpuKalman.gainAdjoint(trackOf[b], Trials.row(mask, b), Trials.of(dFiltMean, b),
-                            innov.asSlice(b * trialBytes, trialBytes), chunkStart(c, chunks, steps), chunkStart(c + 1, chunks, steps));
+                            innov.asSlice(b * trialBytes, trialBytes), chunkStart(c, chunks, steps), chunkStart(c + 1, chunks, steps),
+                            b == tg.trials[g][0]);
                 }
             }
         });

@@ -26,7 +26,7 @@ import org.mrine.tensor.Tensor;
  * Scratch matrices are sized once for the largest of X and A; not thread-safe.
  */
 final class CpuKalman {
-    private final MemorySegment w0, w1, w3, w4, w5;
+    private final MemorySegment w0, w1, w2, w3, w4, w5;
     /** A^T and C^T, formed once per recursion so the per-step products read rows, not columns. */
     private final MemorySegment aT, cT;
     /** Adjoint of this step's filtered covariance, for tracks that do not store one per step. */
@@ -38,6 +38,7 @@ final class CpuKalman {
         long mat = (long) maxDim * maxDim * 4;
         w0 = arena.allocate(mat, 64);
         w1 = arena.allocate(mat, 64);
+        w2 = arena.allocate(mat, 64);
         w3 = arena.allocate(mat, 64);
         w4 = arena.allocate(mat, 64);
         w5 = arena.allocate(mat, 64);
@@ -292,9 +293,9 @@ final class CpuKalman {
         // with K = P_pred C^T S^-1; its adjoint is taken in the short form, with
         // Y = C P_pred [A,X] and X = K^T = S^-1 Y [A,X]:   P_filt = P_pred - X^T Y.
         MemorySegment E = dFilt.asSlice(eOff * 4, xx * 4);
-        // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds
-        // dK^T and becomes dX then Z in place: no other track reads this step's, SharedBackward)
-        MemorySegment dX = tr.dGain.segment().asSlice(kOff * 4, xa * 4);
+        // dX = dK^T - Y E^T ;  dY = -X E  (X^T = K is the stored gain, Y the forward's; dGain holds dK^T)
+        MemorySegment dX = w2;
+        copy((int) xa, tr.dGain.segment(), kOff, dX, 0);
         if (shared != null) shared.addGainAdjoints(item, t, dX);
         mm(false, true, na, nx, nx, -1f, Y, kOff, E, 0, 1f, dX, 0);
         mm(true, false, na, nx, nx, -1f, gain, kOff, E, 0, 0f, w3, 0);
@@ -337,7 +338,7 @@ final class CpuKalman {
     void meanBackward(LdmParams p, CovarianceTrack tr, Tensor obs, Tensor mask, Tensor filtMean, Tensor predMean,
                       Tensor dFiltMean, Tensor dPredMean, Tensor dObs, MemorySegment innov, LdmParams g) {
         meanBackwardSteps(p, tr, obs, mask, predMean, dFiltMean, dPredMean, dObs, innov);
-        gainAdjoint(tr, mask, dFiltMean, innov, 0, tr.steps);
+        gainAdjoint(tr, mask, dFiltMean, innov, 0, tr.steps, false);
         meanOuterProducts(p, tr, filtMean, predMean, dPredMean, dObs, g);
     }
 
@@ -378,14 +379,15 @@ final class CpuKalman {
      * dK_t^T += r_t dx_filt_t^T for the steps [t0, t1) with a sample (dx_filt_t is final once
      * {@link #meanBackwardSteps} has run): the trial's one term on the track, stored transposed
      * ([A,X], as the covariance backward takes it: dX = dK^T - ...). Trials that share a track add
-     * theirs in trial order; step ranges are independent.
+     * theirs in trial order; step ranges are independent. With first, the trial's term replaces what
+     * dGain held there (the track's first trial: no zeroing before).
      */
-    static void gainAdjoint(CovarianceTrack tr, Tensor mask, Tensor dFiltMean, MemorySegment innov, int t0, int t1) {
+    static void gainAdjoint(CovarianceTrack tr, Tensor mask, Tensor dFiltMean, MemorySegment innov, int t0, int t1, boolean first) {
         final int nx = tr.latentDim, na = tr.embeddingDim;
         MemorySegment dGain = tr.dGain.segment(), dxf = dFiltMean.segment();
         for (int t = t0; t < t1; t++) {
             if (mask.get(t) > 0f) {
-                mm(false, true, na, nx, 1, 1f, innov, (long) t * na, dxf, (long) t * nx, 1f, dGain, (long) t * nx * na);
+                mm(false, true, na, nx, 1, 1f, innov, (long) t * na, dxf, (long) t * nx, first ? 0f : 1f, dGain, (long) t * nx * na);
             }
         }
     }

@@ -479,9 +479,10 @@ class CudaParityTest {
                 latentSmoothness(tc, tg, smooth, trackOf);
             }
 
-            // adjoints: what the loss would have left
+            // adjoints: what the loss would have left (nothing on dGain: the mean backward is its only
+            // writer, and the CPU's sets it where the GPU's adds, Backend.meanBackwardSetsGainAdjoint)
             for (int i = 0; i < 2; i++) {
-                fill(tc[i].dGain, tg[i].dGain, gaussian((int) tc[i].dGain.size(), 0.5));
+                fill(tc[i].dGain, tg[i].dGain, new float[(int) tc[i].dGain.size()]);
                 if (smoothing) {
                     fill(tc[i].dSmootherGain, tg[i].dSmootherGain, gaussian((int) tc[i].dSmootherGain.size(), 0.5));
                     fill(tc[i].dSmooth, tg[i].dSmooth, symmetric(T, X, 0.5));

@@ -236,13 +236,20 @@ public final class Blas {
             gemv(false, n, k, alpha, b, bOff, a, aOff, beta, c, cOff, 1);
             return;
         }
-        if (k == 1 && beta == 1f) {
-            // C += alpha * a b^T with a = op(A) [m,1], b = op(B) [1,n] (both contiguous as stored when lda, ldb allow)
+        if (k == 1 && (beta == 1f || beta == 0f)) {
+            // C (+)= alpha * a b^T with a = op(A) [m,1], b = op(B) [1,n] (both contiguous as stored when lda, ldb allow);
+            // with beta 0 each row is what the same axpy would leave on zeros (round(alpha a_i b_j))
             long aStep = transA ? 1 : lda, bStep = transB ? ldb : 1;
             if (bStep == 1) {
                 for (int i = 0; i < m; i++) {
                     float ai = get(a, aOff + i * aStep);
-                    if (ai != 0f) axpy(n, alpha * ai, b, bOff, c, cOff + (long) i * ldc);
+                    long row = cOff + (long) i * ldc;
+                    if (beta == 0f) {
+                        if (ai != 0f) scaleInto(n, alpha * ai, b, bOff, c, row);
+                        else zero(n, c, row);
+                    } else if (ai != 0f) {
+                        axpy(n, alpha * ai, b, bOff, c, row);
+                    }
                 }
                 return;
             }

@@ -6,6 +6,8 @@ import static org.mrine.backend.cpu.Blas.set;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.function.IntUnaryOperator;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.LdmParams;
 import org.mrine.tensor.Tensor;
@@ -20,9 +22,10 @@ import org.mrine.tensor.Tensor;
  * </pre>
  * and before the first sample, from prior[0] = Sigma_0, k = t. A^k and Q_k depend only on the
  * parameters: {@link #build} makes them once per pass for k = 2..K (k = 1 is the plain step), so a
- * jump costs the two products of one step, and a field potential sampled every 5th step costs a
- * fifth of what it did. The same function as stepping through the missing samples, in other
- * rounding (the reference fixtures hold it within their tolerance).
+ * jump costs the two products of one step and a track pays only at its samples. The same function
+ * as stepping through the missing samples, in other rounding (the reference fixtures hold it well
+ * within their tolerances). Only a training step's forward skips; inference makes every step, as
+ * the streaming decoder does.
  *
  * <p>Backward: a jump's adjoint M (of prior[t]) gives d(A^k) += (M + M^T) A^k filt[s] and
  * d(Q_k) += M. Those sum per item and jump length ({@link #dPower}, {@link #dNoise}), and after the
@@ -134,14 +137,14 @@ final class SkipAhead {
      * with their recorded masks), each running its steps with a sample from stop(i) on, get a zeroed
      * pair of [X,X] sums for every jump length of 2 or more among those steps.
      */
-    void planBackward(CovarianceTrack[] tracks, int first, int count, java.util.function.IntUnaryOperator stop) {
+    void planBackward(CovarianceTrack[] tracks, int first, int count, IntUnaryOperator stop) {
         this.first = first;
         if (slot.length < count) slot = new int[count][];
         int slots = 0;
         for (int g = 0; g < count; g++) {
             CovarianceTrack tr = tracks[g];
             if (slot[g] == null || slot[g].length < maxJump + 1) slot[g] = new int[maxJump + 1];
-            java.util.Arrays.fill(slot[g], -1);
+            Arrays.fill(slot[g], -1);
             for (int t = stop.applyAsInt(first + g); t < tr.steps; t++) {
                 if (!(tr.mask.get(t) > 0f)) continue;
                 int k = jumpInto(tr.mask, t);

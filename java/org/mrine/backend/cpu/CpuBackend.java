@@ -26,6 +26,8 @@ public final class CpuBackend implements Backend {
     private final SharedBackward sharedBackward = new SharedBackward();
     /** Per LDM of a pass: the jumps of its filter-only tracks over the steps without a sample (a backward reuses its forward's tables). */
     private SkipAhead[] skipPool = new SkipAhead[0];
+    /** A^T and C^T for the batched mean passes. */
+    private final MemorySegment[] meanTransposed = {MemorySegment.NULL, MemorySegment.NULL};
     /** Per-thread scratch: Kalman and RTS workspaces. */
     private final CpuKalman[] kalmanScratch = new CpuKalman[CpuThreads.MAX_WORKERS];
     private final CpuRts[] rtsScratch = new CpuRts[CpuThreads.MAX_WORKERS];
@@ -202,8 +204,9 @@ public final class CpuBackend implements Backend {
                                   Tensor filtMean, Tensor predMean) {
         if (trackOf.length == 0) return;
         kalman(trackOf[0]);
+        MemorySegment[] t = meanTransposes(p);
         CpuThreads.forEach(trackOf.length, (w, b) -> kalmanScratch[w].meanForward(p, trackOf[b], Trials.of(obs, b),
-                Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b)));
+                Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b), t[0], t[1]));
     }
 
     /** The batched mean backward sets the tracks' dGain at their steps with a sample (the first trial's term replaces). */
@@ -227,9 +230,10 @@ public final class CpuBackend implements Backend {
         final int trials = trackOf.length, steps = trackOf[0].steps, na = trackOf[0].embeddingDim;
         MemorySegment innov = innovations((long) trials * steps * na);
         long trialBytes = (long) steps * na * Float.BYTES;
+        MemorySegment ct = meanTransposes(p)[1];
         CpuThreads.forEach(trials, (w, b) -> kalmanScratch[w].meanBackwardSteps(p, trackOf[b], Trials.of(obs, b),
                 Trials.row(mask, b), Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b),
-                Trials.of(dObs, b), innov.asSlice(b * trialBytes, trialBytes)));
+                Trials.of(dObs, b), innov.asSlice(b * trialBytes, trialBytes), ct));
         TrackGroups tg = new TrackGroups(trackOf);
         LdmParams[] acc = gradAccumulators(grad, tg.count());
         int chunks = tg.chunks(steps), perGroup = chunks + 1;
@@ -327,6 +331,15 @@ public final class CpuBackend implements Backend {
             reduce(work[l].grads(), kalmanAcc[l]);
             if (!work[l].smoothing()) skips[l].addGradients(work[l].params(), work[l].grads(), work[l].count());
         }
+    }
+
+    /** A^T and C^T of p for a batched mean pass (every worker reads them), in scratch kept between calls. */
+    private MemorySegment[] meanTransposes(LdmParams p) {
+        long at = p.a().size() * Float.BYTES, ct = p.c().size() * Float.BYTES;
+        if (meanTransposed[0].byteSize() < at) meanTransposed[0] = scratch.allocate(at, 64);
+        if (meanTransposed[1].byteSize() < ct) meanTransposed[1] = scratch.allocate(ct, 64);
+        CpuKalman.meanTransposes(p, meanTransposed[0], meanTransposed[1]);
+        return meanTransposed;
     }
 
     /** The jump tables of a pass's filter-only LDMs ({@link SkipAhead}), for the longest jump among their tracks. */

@@ -79,6 +79,44 @@ public final class Blas {
         for (; i < n; i++) set(y, yOff + i, Math.fma(alpha, get(x, xOff + i), get(y, yOff + i)));
     }
 
+    /**
+     * y[j] += the sum over rows r, in row order, of m[r, j] ([rows, cols] row-major): the bits of
+     * one {@link #axpy} with alpha 1 per row (fma(1, x, y) is x + y rounded once), summed in
+     * registers a block of columns at a time instead of through y.
+     */
+    public static void addColumnSums(int rows, int cols, MemorySegment m, long mOff, MemorySegment y, long yOff) {
+        int j = 0;
+        if (VECTOR) {
+            for (; j + 4 * LANES <= cols; j += 4 * LANES) {
+                long at = (yOff + j) * 4;
+                FloatVector s0 = FloatVector.fromMemorySegment(SP, y, at, ORDER), s1 = FloatVector.fromMemorySegment(SP, y, at + LANES * 4L, ORDER);
+                FloatVector s2 = FloatVector.fromMemorySegment(SP, y, at + 2 * LANES * 4L, ORDER), s3 = FloatVector.fromMemorySegment(SP, y, at + 3 * LANES * 4L, ORDER);
+                for (int r = 0; r < rows; r++) {
+                    long row = (mOff + (long) r * cols + j) * 4;
+                    s0 = s0.add(FloatVector.fromMemorySegment(SP, m, row, ORDER));
+                    s1 = s1.add(FloatVector.fromMemorySegment(SP, m, row + LANES * 4L, ORDER));
+                    s2 = s2.add(FloatVector.fromMemorySegment(SP, m, row + 2 * LANES * 4L, ORDER));
+                    s3 = s3.add(FloatVector.fromMemorySegment(SP, m, row + 3 * LANES * 4L, ORDER));
+                }
+                s0.intoMemorySegment(y, at, ORDER);
+                s1.intoMemorySegment(y, at + LANES * 4L, ORDER);
+                s2.intoMemorySegment(y, at + 2 * LANES * 4L, ORDER);
+                s3.intoMemorySegment(y, at + 3 * LANES * 4L, ORDER);
+            }
+            for (; j + LANES <= cols; j += LANES) {
+                long at = (yOff + j) * 4;
+                FloatVector s0 = FloatVector.fromMemorySegment(SP, y, at, ORDER);
+                for (int r = 0; r < rows; r++) s0 = s0.add(FloatVector.fromMemorySegment(SP, m, (mOff + (long) r * cols + j) * 4, ORDER));
+                s0.intoMemorySegment(y, at, ORDER);
+            }
+        }
+        for (; j < cols; j++) {
+            float sum = get(y, yOff + j);
+            for (int r = 0; r < rows; r++) sum = Math.fma(1f, get(m, mOff + (long) r * cols + j), sum);
+            set(y, yOff + j, sum);
+        }
+    }
+
     /** sum over i of x[i] * y[i]. */
     public static float dot(int n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         int i = 0;

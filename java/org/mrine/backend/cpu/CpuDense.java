@@ -64,9 +64,7 @@ final class CpuDense {
                     (int) (to - from), y.asSlice(from * Float.BYTES), d.asSlice(from * Float.BYTES)));
         }
         Blas.gemm(true, false, nOut, nIn, rows, 1f, d, 0, nOut, in.segment(), 0, nIn, 1f, dWeight.segment(), 0, nIn);
-        if (dBias != null) {
-            for (int r = 0; r < rows; r++) Blas.axpy(nOut, 1f, d, (long) r * nOut, dBias.segment(), 0);
-        }
+        if (dBias != null) Blas.addColumnSums(rows, nOut, d, 0, dBias.segment(), 0);
         if (dIn != null) {
             check(dIn, rows, nIn, "input gradient");
             Blas.gemm(false, false, rows, nIn, nOut, 1f, d, 0, nOut, weight.segment(), 0, nIn, 1f, dIn.segment(), 0, nIn);

@@ -89,6 +89,14 @@ final class Gemm {
     static final long NATIVE_ONE_CALL_WORK = 1L << 21;
 
     /**
+     * Rows per native call at the least: every call packs all of op(B) again, so a chunk of few rows
+     * pays that copy for little work. A layer's weight gradient, [128, 1600] x [1600, 128], ran at
+     * 110 to 120 GFLOP/s on two threads in 16 chunks of 8 rows and at 188 in 2 of 64 (OpenBLAS,
+     * AVX2); the batched layers' own products (1600 rows and more) keep their chunks.
+     */
+    static final int NATIVE_MIN_CHUNK_ROWS = 64;
+
+    /**
      * The product on a native BLAS: in one call below {@link #NATIVE_ONE_CALL_WORK}, else in row
      * chunks shared by the threads. Which it is and the chunks' bounds depend on the shape only, so
      * each is the same library call whatever the thread count.
@@ -100,7 +108,7 @@ final class Gemm {
             lib.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        int chunk = chunkRows(m);
+        int chunk = Math.max(chunkRows(m), NATIVE_MIN_CHUNK_ROWS);
         int items = (m + chunk - 1) / chunk;
         CpuThreads.forEach(items, (w, item) -> {
             int r0 = item * chunk, rows = Math.min(chunk, m - r0);

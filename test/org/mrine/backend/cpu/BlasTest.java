@@ -24,6 +24,26 @@ class BlasTest {
         return s;
     }
 
+    /** The bias gradient's column sums: the bits of one axpy per row, at widths with and without whole vectors and blocks. */
+    @Test
+    void columnSumsAreTheRowByRowAxpys() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {1, 7, 20, 64, 128, 133}) {
+                int rows = 37;
+                double[] unused = new double[rows * cols], y0 = new double[cols];
+                MemorySegment m = random(arena, rows * cols, unused), want = random(arena, cols, y0);
+                MemorySegment got = arena.allocate(cols * 4L, 64);
+                got.copyFrom(want);
+                for (int r = 0; r < rows; r++) Blas.axpy(cols, 1f, m, (long) r * cols, want, 0);
+                Blas.addColumnSums(rows, cols, m, 0, got, 0);
+                for (int j = 0; j < cols; j++) {
+                    assertEquals(Float.floatToRawIntBits(want.getAtIndex(ValueLayout.JAVA_FLOAT, j)),
+                            Float.floatToRawIntBits(got.getAtIndex(ValueLayout.JAVA_FLOAT, j)), cols + " columns, column " + j);
+                }
+            }
+        }
+    }
+
     @Test
     void gemmAllTranspositions() {
         int compared = 0;

@@ -348,11 +348,12 @@ public final class CpuBackend implements Backend {
         for (int l = 0; l < work.length; l++) {
             if (work[l].smoothing()) continue;
             if (skips[l] == null) skips[l] = new SkipAhead();
-            int longest = 0;
+            int longest = 0, stride = 0;
             for (int i = firstItem[l]; i < firstItem[l + 1]; i++) {
                 longest = Math.max(longest, SkipAhead.longestJump(pass.masks[i], pass.tracks[i].steps, 0));
+                stride = SkipAhead.jumpDivisor(pass.masks[i], pass.tracks[i].steps, stride);
             }
-            skips[l].build(work[l].params(), longest);
+            skips[l].build(work[l].params(), longest, Math.max(1, stride));
         }
         return skips;
     }

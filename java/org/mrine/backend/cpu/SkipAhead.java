@@ -42,7 +42,9 @@ final class SkipAhead {
     /** slot[item - first][k]: where the item sums its adjoints of A^k and Q_k, or -1. */
     private int[][] slot = new int[0][];
     private MemorySegment dPowers = MemorySegment.NULL, dNoises = MemorySegment.NULL;
-    private final MemorySegment[] scratch = new MemorySegment[3];
+    private final MemorySegment[] scratch = new MemorySegment[5];
+    /** The jumps' greatest common divisor: the tables hold k = 1 .. s and the multiples of s. */
+    private int stride = 1;
     /** The A and Q_log_diag the tables were made from. */
     private MemorySegment madeFrom;
 
@@ -59,6 +61,21 @@ final class SkipAhead {
         return s;
     }
 
+    /** gcd(divisor, every jump into a step with a sample): 0 where there is none (0 is gcd's identity). */
+    static int jumpDivisor(Tensor mask, int steps, int divisor) {
+        for (int t = 0; t < steps; t++) {
+            if (mask.get(t) > 0f) {
+                int k = jumpInto(mask, t);
+                while (k != 0) {
+                    int r = divisor % k;
+                    divisor = k;
+                    k = r;
+                }
+            }
+        }
+        return divisor;
+    }
+
     /** The longest jump into a step with a sample at or after from. */
     static int longestJump(Tensor mask, int steps, int from) {
         int longest = 0;
@@ -72,9 +89,9 @@ final class SkipAhead {
      * A^k, (A^k)^T and Q_k for k = 1..maxJump, from the parameters; kept when they already hold them
      * (a backward pass after its forward: the same A and Q bit for bit, no longer jump).
      */
-    void build(LdmParams p, int maxJump) {
+    void build(LdmParams p, int maxJump, int stride) {
         MemorySegment a = p.a().segment(), q = p.qLogDiag().segment();
-        if (p.a().shape()[0] == nx && maxJump <= this.maxJump && madeFrom != null
+        if (p.a().shape()[0] == nx && maxJump <= this.maxJump && stride == this.stride && madeFrom != null
                 && madeFrom.byteSize() == a.byteSize() + q.byteSize()
                 && MemorySegment.mismatch(madeFrom, 0, a.byteSize(), a, 0, a.byteSize()) < 0
                 && MemorySegment.mismatch(madeFrom, a.byteSize(), madeFrom.byteSize(), q, 0, q.byteSize()) < 0) {
@@ -83,6 +100,7 @@ final class SkipAhead {
         nx = p.a().shape()[0];
         matrix = (long) nx * nx;
         this.maxJump = maxJump;
+        this.stride = stride;
         if (madeFrom == null || madeFrom.byteSize() != a.byteSize() + q.byteSize()) madeFrom = arena.allocate(a.byteSize() + q.byteSize(), 64);
         MemorySegment.copy(a, 0, madeFrom, 0, a.byteSize());
         MemorySegment.copy(q, 0, madeFrom, a.byteSize(), q.byteSize());
@@ -96,23 +114,28 @@ final class SkipAhead {
             if (scratch[i] == null || scratch[i].byteSize() < matrix * Float.BYTES) scratch[i] = arena.allocate(matrix * Float.BYTES, 64);
         }
         if (maxJump < 1) return;
-        MemorySegment A = p.a().segment(), w = scratch[0];
+        MemorySegment A = p.a().segment();
         Blas.copy((int) matrix, A, 0, powers, at(1));
         Blas.transpose(nx, nx, A, 0, powersT, at(1));
         Blas.zero((int) matrix, noises, at(1));
         for (int i = 0; i < nx; i++) set(noises, at(1) + (long) i * nx + i, (float) Math.exp(p.qLogDiag().get(i)));
-        for (int k = 2; k <= maxJump; k++) {
-            mm(false, false, nx, nx, nx, 1f, A, 0, powers, at(k - 1), 0f, powers, at(k));
-            Blas.transpose(nx, nx, powers, at(k), powersT, at(k));
-            // Q_k = (A Q_{k-1}) A^T + Q, kept symmetric as the steps keep P
-            mm(false, false, nx, nx, nx, 1f, A, 0, noises, at(k - 1), 0f, w, 0);
-            mm(false, false, nx, nx, nx, 1f, w, 0, powersT, at(1), 0f, noises, at(k));
-            for (int i = 0; i < nx; i++) {
-                long d = at(k) + (long) i * nx + i;
-                set(noises, d, get(noises, d) + get(noises, at(1) + (long) i * nx + i));
-            }
-            Blas.symmetrize(nx, noises, at(k));
-        }
+        // k = 2 .. s one step at a time, then multiples of s, s at a time (s = 1: every k one step on)
+        for (int k = 2; k <= Math.min(stride, maxJump); k++) stepTable(k, 1);
+        for (int k = 2 * stride; k <= maxJump; k += stride) stepTable(k, stride);
+    }
+
+    /**
+     * Tables at k from those at k - s and s: A^k = A^s A^{k-s}, Q_k = (A^s Q_{k-s}) (A^s)^T + Q_s,
+     * kept symmetric as the steps keep P.
+     */
+    private void stepTable(int k, int s) {
+        MemorySegment w = scratch[0];
+        mm(false, false, nx, nx, nx, 1f, powers, at(s), powers, at(k - s), 0f, powers, at(k));
+        Blas.transpose(nx, nx, powers, at(k), powersT, at(k));
+        mm(false, false, nx, nx, nx, 1f, powers, at(s), noises, at(k - s), 0f, w, 0);
+        mm(false, false, nx, nx, nx, 1f, w, 0, powersT, at(s), 0f, noises, at(k));
+        Blas.axpy((int) matrix, 1f, noises, at(s), noises, at(k));
+        Blas.symmetrize(nx, noises, at(k));
     }
 
     /** Element offset of matrix k in the tables. */
@@ -174,39 +197,64 @@ final class SkipAhead {
     }
 
     /**
-     * grad += the items' sums taken back through A^k = A A^{k-1} and Q_k = A Q_{k-1} A^T + Q, from
-     * the longest jump down: at each k the items' sums join (in item order) what came down from
-     * k + 1. The noise sums hold M + M^T (the symmetric part, doubled: only it reaches Q_k).
+     * grad += the items' sums taken back through the tables' recursions, from the longest jump down:
+     * at each k the items' sums join (in item order) what came down from above. Over the multiples
+     * of s (A^k = A^s A^{k-s}, Q_k = A^s Q_{k-s} (A^s)^T + Q_s) the adjoints of A^s and Q_s gather
+     * apart, join what reaches k = s, and all of it goes back one step at a time from there
+     * (A^k = A A^{k-1}, Q_k = A Q_{k-1} A^T + Q). The noise sums hold M + M^T (the symmetric part,
+     * doubled: only it reaches Q_k).
      */
     void addGradients(LdmParams p, LdmParams grad, int count) {
         if (maxJump < 2) return;
+        final int s = stride;
         MemorySegment A = p.a().segment(), dA = grad.a().segment();
-        MemorySegment dPower = scratch[0], dNoise = scratch[1], u = scratch[2];
-        Blas.zero((int) matrix, dPower, 0);
-        Blas.zero((int) matrix, dNoise, 0);
-        for (int k = maxJump; k >= 1; k--) {
-            for (int g = 0; g < count; g++) {
-                if (k >= 2 && slot[g][k] >= 0) {
-                    Blas.axpy((int) matrix, 1f, dPowers, slot[g][k] * matrix, dPower, 0);
-                    Blas.axpy((int) matrix, 1f, dNoises, slot[g][k] * matrix, dNoise, 0);
-                }
-            }
-            // the "+ Q" of Q_k: dQ_log += diag(M) Q = 0.5 diag(M + M^T) Q
-            for (int i = 0; i < nx; i++) {
-                grad.qLogDiag().add(i, 0.5f * get(dNoise, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
-            }
+        MemorySegment dPower = scratch[0], dNoise = scratch[1], u = scratch[2], dPowerS = scratch[3], dNoiseS = scratch[4];
+        for (MemorySegment m : new MemorySegment[] {dPower, dNoise, dPowerS, dNoiseS}) Blas.zero((int) matrix, m, 0);
+        for (int k = maxJump / s * s; k > s; k -= s) {
+            addItems(k, count, dPower, dNoise);
+            back(s, k, dPower, dNoise, u, dPowerS, dNoiseS);
+        }
+        Blas.axpy((int) matrix, 1f, dPowerS, 0, dPower, 0);
+        Blas.axpy((int) matrix, 1f, dNoiseS, 0, dNoise, 0);
+        for (int k = Math.min(s, maxJump); k >= 1; k--) {
+            if (k < s || s > 1) addItems(k, count, dPower, dNoise);
             if (k == 1) {
+                // A^1 = A, Q_1 = Q: dQ_log += diag(M) Q = 0.5 diag(M + M^T) Q
                 Blas.axpy((int) matrix, 1f, dPower, 0, dA, 0);
+                for (int i = 0; i < nx; i++) grad.qLogDiag().add(i, 0.5f * get(dNoise, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
                 break;
             }
-            // A^k = A A^{k-1}: dA += D (A^{k-1})^T ;  D_{k-1} = A^T D
-            mm(false, true, nx, nx, nx, 1f, dPower, 0, powers, at(k - 1), 1f, dA, 0);
-            mm(true, false, nx, nx, nx, 1f, A, 0, dPower, 0, 0f, u, 0);
-            Blas.copy((int) matrix, u, 0, dPower, 0);
-            // Q_k = A Q_{k-1} A^T: with G = M + M^T, U = G A: dA += U Q_{k-1} ;  G_{k-1} = A^T U
-            mm(false, false, nx, nx, nx, 1f, dNoise, 0, A, 0, 0f, u, 0);
-            mm(false, false, nx, nx, nx, 1f, u, 0, noises, at(k - 1), 1f, dA, 0);
-            mm(true, false, nx, nx, nx, 1f, A, 0, u, 0, 0f, dNoise, 0);
+            Blas.zero((int) matrix, dPowerS, 0);
+            Blas.zero((int) matrix, dNoiseS, 0);
+            back(1, k, dPower, dNoise, u, dPowerS, dNoiseS);
+            // what reaches A^1 and Q_1 from this level: into grad now
+            Blas.axpy((int) matrix, 1f, dPowerS, 0, dA, 0);
+            for (int i = 0; i < nx; i++) grad.qLogDiag().add(i, 0.5f * get(dNoiseS, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
         }
+    }
+
+    /** The items' sums at k (k >= 2, in item order) into the carried adjoints of A^k and Q_k. */
+    private void addItems(int k, int count, MemorySegment dPower, MemorySegment dNoise) {
+        if (k < 2) return;
+        for (int g = 0; g < count; g++) {
+            if (slot[g][k] >= 0) {
+                Blas.axpy((int) matrix, 1f, dPowers, slot[g][k] * matrix, dPower, 0);
+                Blas.axpy((int) matrix, 1f, dNoises, slot[g][k] * matrix, dNoise, 0);
+            }
+        }
+    }
+
+    /**
+     * One level back from k to k - s: with D, G (= M + M^T) the adjoints of A^k and Q_k, F = A^s:
+     * dF += D (A^{k-s})^T + G F Q_{k-s};  the adjoint of Q_s += G;  D = F^T D;  G = F^T G F.
+     */
+    private void back(int s, int k, MemorySegment dPower, MemorySegment dNoise, MemorySegment u, MemorySegment dF, MemorySegment dQs) {
+        Blas.axpy((int) matrix, 1f, dNoise, 0, dQs, 0);
+        mm(false, true, nx, nx, nx, 1f, dPower, 0, powers, at(k - s), 1f, dF, 0);
+        mm(true, false, nx, nx, nx, 1f, powers, at(s), dPower, 0, 0f, u, 0);
+        Blas.copy((int) matrix, u, 0, dPower, 0);
+        mm(false, false, nx, nx, nx, 1f, dNoise, 0, powers, at(s), 0f, u, 0);
+        mm(false, false, nx, nx, nx, 1f, u, 0, noises, at(k - s), 1f, dF, 0);
+        mm(true, false, nx, nx, nx, 1f, powers, at(s), u, 0, 0f, dNoise, 0);
     }
 }

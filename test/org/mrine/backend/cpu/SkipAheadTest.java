@@ -26,16 +26,25 @@ class SkipAheadTest {
      * random step, one with a sample only at its end, one with none.
      */
     private float[][] masks(int n) {
+        return masks(n, 0);
+    }
+
+    /**
+     * As above; with every > 0 all tracks are sampled every every-th step (70% of those kept, the
+     * late single sample on that grid too), so every jump is a multiple of it: the tables and their
+     * backward then go in strides of every.
+     */
+    private float[][] masks(int n, int every) {
         float[][] m = new float[n][T];
         for (int i = 0; i < n; i++) {
-            int every = i % 2 == 0 ? 1 : 5;
+            int period = every > 0 ? every : i % 2 == 0 ? 1 : 5;
             int from = i < 2 ? 0 : random.nextInt(i), cut = i < 2 ? 0 : random.nextInt(T);
             for (int t = 0; t < T; t++) {
-                m[i][t] = t < cut ? m[from][t] : t % every == 0 && random.nextDouble() < 0.7 ? 1f : 0f;
+                m[i][t] = t < cut ? m[from][t] : t % period == 0 && random.nextDouble() < 0.7 ? 1f : 0f;
             }
         }
         java.util.Arrays.fill(m[n - 2], 0f);
-        m[n - 2][T - 1] = 1f;
+        m[n - 2][every > 0 ? (T - 1) / every * every : T - 1] = 1f;
         java.util.Arrays.fill(m[n - 1], 0f);
         return m;
     }
@@ -62,8 +71,10 @@ class SkipAheadTest {
 
     @Test
     void jumpsGiveTheStepByStepCovariancesAndGradients() {
-        for (int n : new int[] {3, 14}) {
-            float[][] m = masks(n);
+        // mixed rates (jumps of every length), then every 5th and every 3rd step (strided tables)
+        for (int[] setUp : new int[][] {{3, 0}, {14, 0}, {12, 5}, {10, 3}}) {
+            int n = setUp[0];
+            float[][] m = masks(n, setUp[1]);
             try (CpuBackend cpu = new CpuBackend()) {
                 Workspace ws = cpu.workspace();
                 LdmParams p = stable(random.params(ws, X, A));
@@ -127,6 +138,13 @@ class SkipAheadTest {
             assertEquals(4, SkipAhead.longestJump(mask, 9, 0));
             assertEquals(4, SkipAhead.longestJump(mask, 9, 4));
             assertEquals(0, SkipAhead.longestJump(mask, 9, 8));
+            // jumps 2, 1, 4: divisor 1; every 5th step from 0, then 10 (jumps 5, 10): 5; none: 0
+            assertEquals(1, SkipAhead.jumpDivisor(mask, 9, 0));
+            Tensor fifth = RandomLdm.tensor(cpu.workspace(), new float[] {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 16);
+            assertEquals(5, SkipAhead.jumpDivisor(fifth, 16, 0));
+            assertEquals(5, SkipAhead.jumpDivisor(fifth, 16, 10));
+            assertEquals(1, SkipAhead.jumpDivisor(fifth, 16, 3));
+            assertEquals(0, SkipAhead.jumpDivisor(RandomLdm.tensor(cpu.workspace(), new float[4], 4), 4, 0));
         }
     }
 

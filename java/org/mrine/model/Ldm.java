@@ -146,8 +146,10 @@ public final class Ldm {
             if (smoothing) be.rtsMeanForward(trackOfTrial, filtMean, predMean, smoothMean);
         }
 
-        /** Adds the adjoints a backward pass accumulates into (the means', the active tracks') to {@code out}. */
-        /** The adjoints the backward pass accumulates into; dGain only where the backend adds to it ({@link Backend#meanBackwardSetsGainAdjoint}). */
+        /**
+         * Adds the adjoints a backward pass accumulates into (the means', the active tracks') to
+         * {@code out}; a track's dGain only where the backend adds to it ({@link Backend#meanBackwardSetsGainAdjoint}).
+         */
         void collectGrads(List<Tensor> out, Backend be) {
             out.add(dFiltMean);
             out.add(dPredMean);

@@ -207,7 +207,6 @@ final class SkipAhead {
     void addGradients(LdmParams p, LdmParams grad, int count) {
         if (maxJump < 2) return;
         final int s = stride;
-        MemorySegment A = p.a().segment(), dA = grad.a().segment();
         MemorySegment dPower = scratch[0], dNoise = scratch[1], u = scratch[2], dPowerS = scratch[3], dNoiseS = scratch[4];
         for (MemorySegment m : new MemorySegment[] {dPower, dNoise, dPowerS, dNoiseS}) Blas.zero((int) matrix, m, 0);
         for (int k = maxJump / s * s; k > s; k -= s) {
@@ -219,18 +218,21 @@ final class SkipAhead {
         for (int k = Math.min(s, maxJump); k >= 1; k--) {
             if (k < s || s > 1) addItems(k, count, dPower, dNoise);
             if (k == 1) {
-                // A^1 = A, Q_1 = Q: dQ_log += diag(M) Q = 0.5 diag(M + M^T) Q
-                Blas.axpy((int) matrix, 1f, dPower, 0, dA, 0);
-                for (int i = 0; i < nx; i++) grad.qLogDiag().add(i, 0.5f * get(dNoise, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
+                addToParameters(dPower, dNoise, grad);
                 break;
             }
             Blas.zero((int) matrix, dPowerS, 0);
             Blas.zero((int) matrix, dNoiseS, 0);
             back(1, k, dPower, dNoise, u, dPowerS, dNoiseS);
             // what reaches A^1 and Q_1 from this level: into grad now
-            Blas.axpy((int) matrix, 1f, dPowerS, 0, dA, 0);
-            for (int i = 0; i < nx; i++) grad.qLogDiag().add(i, 0.5f * get(dNoiseS, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
+            addToParameters(dPowerS, dNoiseS, grad);
         }
+    }
+
+    /** Adjoints of A^1 = A and Q_1 = Q (the latter as M + M^T) into grad: dA += D; dQ_log += diag(M) Q = 0.5 diag(M + M^T) Q. */
+    private void addToParameters(MemorySegment dPower, MemorySegment dNoise, LdmParams grad) {
+        Blas.axpy((int) matrix, 1f, dPower, 0, grad.a().segment(), 0);
+        for (int i = 0; i < nx; i++) grad.qLogDiag().add(i, 0.5f * get(dNoise, (long) i * nx + i) * get(noises, at(1) + (long) i * nx + i));
     }
 
     /** The items' sums at k (k >= 2, in item order) into the carried adjoints of A^k and Q_k. */

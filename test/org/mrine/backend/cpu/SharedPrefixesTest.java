@@ -170,36 +170,34 @@ class SharedPrefixesTest {
 
     /** The tracks' gradients in one pass and run one by one: stepping (the per-op API) or made at their samples only (a model's pass). */
     private void sharedBackwardMatchesAlone(CpuBackend cpu, Workspace ws, LdmParams p, Tensor[] masks, int n, boolean skipping) {
-        {
-            CovarianceTrack[] tracks = tracks(ws, n);
-            if (skipping) cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p, masks, tracks, n, false, null)}, true);
-            else cpu.kalmanCovarianceForward(p, masks, tracks, n);
-            // what the mean passes would have left: a gain adjoint per track where it has samples
-            for (int i = 0; i < n; i++) tracks[i].dGain.copyFrom(random.gaussian((int) tracks[i].dGain.size(), 0.5));
-            LdmParams together = grads(ws), again = grads(ws), alone = grads(ws), one = grads(ws);
-            backward(cpu, p, tracks, n, together, skipping);
-            backward(cpu, p, tracks, n, again, skipping);
-            for (int i = 0; i < n; i++) {
-                for (Tensor t : new Tensor[] {one.a(), one.c(), one.qLogDiag(), one.rLogDiag()}) t.fill(0f);
-                backward(cpu, p, new CovarianceTrack[] {tracks[i]}, 1, one, skipping);
-                add(alone, one);
+        CovarianceTrack[] tracks = tracks(ws, n);
+        if (skipping) cpu.covarianceForward(new CovarianceWork[] {new CovarianceWork(p, masks, tracks, n, false, null)}, true);
+        else cpu.kalmanCovarianceForward(p, masks, tracks, n);
+        // what the mean passes would have left: a gain adjoint per track where it has samples
+        for (int i = 0; i < n; i++) tracks[i].dGain.copyFrom(random.gaussian((int) tracks[i].dGain.size(), 0.5));
+        LdmParams together = grads(ws), again = grads(ws), alone = grads(ws), one = grads(ws);
+        backward(cpu, p, tracks, n, together, skipping);
+        backward(cpu, p, tracks, n, again, skipping);
+        for (int i = 0; i < n; i++) {
+            for (Tensor t : new Tensor[] {one.a(), one.c(), one.qLogDiag(), one.rLogDiag()}) t.fill(0f);
+            backward(cpu, p, new CovarianceTrack[] {tracks[i]}, 1, one, skipping);
+            add(alone, one);
+        }
+        String[] names = {"A", "C", "Q_log_diag", "R_log_diag"};
+        Tensor[] t = {together.a(), together.c(), together.qLogDiag(), together.rLogDiag()};
+        Tensor[] t2 = {again.a(), again.c(), again.qLogDiag(), again.rLogDiag()};
+        Tensor[] a = {alone.a(), alone.c(), alone.qLogDiag(), alone.rLogDiag()};
+        for (int k = 0; k < 4; k++) {
+            float[] x = t[k].toArray(), y = a[k].toArray(), z = t2[k].toArray();
+            double worst = 0, scale = 0;
+            for (int i = 0; i < x.length; i++) {
+                worst = Math.max(worst, Math.abs(x[i] - y[i]));
+                scale = Math.max(scale, Math.abs(y[i]));
+                assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(z[i]), "grad " + names[k] + " twice, entry " + i);
             }
-            String[] names = {"A", "C", "Q_log_diag", "R_log_diag"};
-            Tensor[] t = {together.a(), together.c(), together.qLogDiag(), together.rLogDiag()};
-            Tensor[] t2 = {again.a(), again.c(), again.qLogDiag(), again.rLogDiag()};
-            Tensor[] a = {alone.a(), alone.c(), alone.qLogDiag(), alone.rLogDiag()};
-            for (int k = 0; k < 4; k++) {
-                float[] x = t[k].toArray(), y = a[k].toArray(), z = t2[k].toArray();
-                double worst = 0, scale = 0;
-                for (int i = 0; i < x.length; i++) {
-                    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-                    scale = Math.max(scale, Math.abs(y[i]));
-                    assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(z[i]), "grad " + names[k] + " twice, entry " + i);
-                }
-                assertTrue(scale > 0, names[k]);
-                assertTrue(worst <= 1e-5 * scale, (skipping ? "skipping, " : "") + "grad " + names[k] + ": max |shared - alone| " + worst
-                        + " against max |alone| " + scale);
-            }
+            assertTrue(scale > 0, names[k]);
+            assertTrue(worst <= 1e-5 * scale, (skipping ? "skipping, " : "") + "grad " + names[k] + ": max |shared - alone| " + worst
+                    + " against max |alone| " + scale);
         }
     }
 

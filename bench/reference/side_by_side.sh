@@ -13,7 +13,9 @@ repo="$1"; steps="${2:-50}"; rounds="${3:-3}"; threads="${4:-0}"
 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
 if [ -d "$JDK25" ] && ! grep -qs '^JAVA_VERSION="25' "${JAVA_HOME:-/nonexistent}/release"; then export JAVA_HOME="$JDK25"; fi
 export PATH="$JAVA_HOME/bin:$PATH"
-./mrine tune --show > /dev/null   # builds the jar when needed (and calibrates on a machine's first run)
+# builds the jar when needed; on a machine's first run (for these JVM flags) calibrates, as the mrine
+# launcher's first training would: the child JVMs below read the stored choices but do not calibrate
+if ./mrine tune --show | grep -q '"source":"defaults"'; then ./mrine tune > /dev/null; fi
 cp="target/mrine-0.1.0-SNAPSHOT.jar:target/lib/*"
 ratios=()
 for r in $(seq 1 "$rounds"); do

@@ -87,22 +87,18 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Whether the batched {@link #kalmanMeanBackward} sets each track's dGain at its steps with a
-     * sample (the sum of its trials' terms) instead of adding to it: the caller then need not zero
-     * dGain before (the covariance backward reads it nowhere else). The default adds.
-     */
-    default boolean meanBackwardSetsGainAdjoint() {
-        return false;
-    }
-
-    /**
-     * {@link #kalmanMeanBackward} for every trial of a batch (shapes as in the batched forward). The
-     * trials that share a track accumulate into its dGain in trial order; a backend may run trials
-     * of different tracks in parallel. The default runs them one after another.
+     * {@link #kalmanMeanBackward} for every trial of a batch (shapes as in the batched forward).
+     * Unlike the one-trial form it sets each track's dGain, where it does not add: at every step
+     * where the track's trials have a sample (they share its mask) dGain holds the sum of their
+     * terms, in trial order; what it holds at other steps is unspecified (the covariance backward
+     * reads it nowhere else). Callers need not zero dGain before, the largest adjoint of a track
+     * (T x A x X). A backend may run trials of different tracks in parallel. The default zeroes the
+     * tracks' dGain, then runs the trials one after another.
      */
     default void kalmanMeanBackward(LdmParams p, CovarianceTrack[] trackOf, Tensor obs, Tensor mask,
                                     Tensor filtMean, Tensor predMean, Tensor dFiltMean, Tensor dPredMean,
                                     Tensor dObs, LdmParams grad) {
+        zero(java.util.Arrays.stream(trackOf).distinct().map(track -> track.dGain).toList());
         for (int b = 0; b < trackOf.length; b++) {
             kalmanMeanBackward(p, trackOf[b], Trials.of(obs, b), Trials.row(mask, b), Trials.of(filtMean, b),
                     Trials.of(predMean, b), Trials.of(dFiltMean, b), Trials.of(dPredMean, b), Trials.of(dObs, b), grad);

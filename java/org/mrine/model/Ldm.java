@@ -148,16 +148,15 @@ public final class Ldm {
 
         /**
          * Adds the adjoints a backward pass accumulates into (the means', the active tracks') to
-         * {@code out}; a track's dGain only where the backend adds to it ({@link Backend#meanBackwardSetsGainAdjoint}).
+         * {@code out}: a track's dGain not, the batched mean backward sets it ({@link Backend#kalmanMeanBackward}).
          */
-        void collectGrads(List<Tensor> out, Backend be) {
+        void collectGrads(List<Tensor> out) {
             out.add(dFiltMean);
             out.add(dPredMean);
             out.add(dSmoothMean);
             for (int g = 0; g < groups; g++) {
                 for (Tensor t : tracks.get(g).adjoints()) {
-                    // the largest of them (T x A x X a track): not zeroed where the mean backward sets it
-                    if (t != tracks.get(g).dGain || !be.meanBackwardSetsGainAdjoint()) out.add(t);
+                    if (t != tracks.get(g).dGain) out.add(t);
                 }
             }
         }

@@ -401,12 +401,12 @@ public final class MrineModel {
     private void zeroActivationGrads(State s) {
         List<Tensor> grads = new ArrayList<>();
         for (Mlp.Activations a : s.enc) a.collectGrads(grads);
-        for (Ldm.Run r : s.modRun) r.collectGrads(grads, be);
+        for (Ldm.Run r : s.modRun) r.collectGrads(grads);
         if (s.fus != null) {
             s.fus.collectGrads(grads);
             grads.add(s.dConcat);
         }
-        s.bb.collectGrads(grads, be);
+        s.bb.collectGrads(grads);
         grads.add(s.dAHatDropped);
         for (int j = 1; j < s.ahead.length; j++) grads.add(s.dAhead[j]);
         for (int h = 0; h < s.decIn.length; h++) {

@@ -209,15 +209,9 @@ public final class CpuBackend implements Backend {
                 Trials.row(mask, b), Trials.of(filtMean, b), Trials.of(predMean, b), t[0], t[1]));
     }
 
-    /** The batched mean backward sets the tracks' dGain at their steps with a sample (the first trial's term replaces). */
-    @Override
-    public boolean meanBackwardSetsGainAdjoint() {
-        return true;
-    }
-
     /**
-     * Three parallel passes: the trials' recursions (which write nothing shared), then the sums into
-     * the tracks' dGain (per track, its trials in trial order; the steps in chunks, so the
+     * Three parallel passes: the trials' recursions (which write nothing shared), then the sums that
+     * set the tracks' dGain (per track, its trials in trial order, the first one's term replacing; the steps in chunks, so the
      * backbone's one track shared by every trial still spreads over the threads) beside each
      * track's dA and dC products, then the reduction in track order.
      */

@@ -479,8 +479,8 @@ class CudaParityTest {
                 latentSmoothness(tc, tg, smooth, trackOf);
             }
 
-            // adjoints: what the loss would have left (nothing on dGain: the mean backward is its only
-            // writer, and the CPU's sets it where the GPU's adds, Backend.meanBackwardSetsGainAdjoint)
+            // adjoints: what the loss would have left (nothing on dGain: the batched mean backward sets it,
+            // at the steps with a sample; zeros here because what each backend leaves elsewhere differs)
             for (int i = 0; i < 2; i++) {
                 fill(tc[i].dGain, tg[i].dGain, new float[(int) tc[i].dGain.size()]);
                 if (smoothing) {

@@ -26,14 +26,24 @@ final class NativeBlas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     private static final Map<String, Object> LOADED = new ConcurrentHashMap<>();
 
+    /**
+     * Products of at most this many multiply-adds (about 10 us) take the critical downcall: no
+     * switch of the thread's state around the call, which a 64 x 64 product (6 us) otherwise pays
+     * twice; the JVM cannot stop the thread for a safepoint meanwhile, so longer products keep
+     * the ordinary call.
+     */
+    static final long CRITICAL_MAX_WORK = 1L << 20;
+
     final String name;
     final String path;
     private final MethodHandle sgemm;
+    private final MethodHandle sgemmCritical;
 
-    private NativeBlas(String name, String path, MethodHandle sgemm) {
+    private NativeBlas(String name, String path, MethodHandle sgemm, MethodHandle sgemmCritical) {
         this.name = name;
         this.path = path;
         this.sgemm = sgemm;
+        this.sgemmCritical = sgemmCritical;
     }
 
     /** The library by name ({@code openblas} or {@code blis}), loaded once; throws with the reason when it cannot load. */
@@ -74,11 +84,13 @@ final class NativeBlas {
             }
             MemorySegment gemm = lib.find("cblas_sgemm").orElse(null);
             if (gemm == null) continue;
-            MethodHandle h = linker.downcallHandle(gemm, FunctionDescriptor.ofVoid(
+            FunctionDescriptor sgemmSignature = FunctionDescriptor.ofVoid(
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
                     ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+                    ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+            MethodHandle h = linker.downcallHandle(gemm, sgemmSignature);
+            MethodHandle critical = linker.downcallHandle(gemm, sgemmSignature, Linker.Option.critical(false));
             // one thread inside the library: ours split the work (and a second pool would fight them)
             String threadsFn = name.equals("openblas") ? "openblas_set_num_threads" : "bli_thread_set_num_threads";
             MemorySegment setThreads = lib.find(threadsFn).orElse(null);
@@ -91,7 +103,7 @@ final class NativeBlas {
             } catch (Throwable t) {
                 return name + ": " + threadsFn + " failed: " + t;
             }
-            return new NativeBlas(name, c, h);
+            return new NativeBlas(name, c, h, critical);
         }
         return name + " is not installed (no " + String.join(", ", candidates) + " with cblas_sgemm; on Debian: apt-get install " + install + ")";
     }
@@ -100,11 +112,31 @@ final class NativeBlas {
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
               MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
               float beta, MemorySegment c, long cOff, int ldc) {
+        // Raw addresses, each checked against its segment for the whole extent the library reads or
+        // writes: a slice would be checked at its start only, and passing a segment of the shared
+        // workspace makes every call acquire and release its session, one counter for all threads.
+        MemorySegment pa = at(a, aOff, transA ? k : m, transA ? m : k, lda, "A");
+        MemorySegment pb = at(b, bOff, transB ? n : k, transB ? k : n, ldb, "B");
+        MemorySegment pc = at(c, cOff, m, n, ldc, "C");
+        int ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
         try {
-            sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
-                    a.asSlice(aOff * 4), lda, b.asSlice(bOff * 4), ldb, beta, c.asSlice(cOff * 4), ldc);
+            if ((long) m * n * k <= CRITICAL_MAX_WORK) {
+                sgemmCritical.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            } else {
+                sgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            }
         } catch (Throwable t) {
             throw new IllegalStateException(name + " cblas_sgemm failed: " + t, t);
         }
+    }
+
+    /** The address of a [rows, cols] matrix (leading dimension ld) at float offset off of seg, once checked to lie inside it. */
+    private static MemorySegment at(MemorySegment seg, long off, int rows, int cols, int ld, String which) {
+        long floats = rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
+        if (off < 0 || ld < cols || (off + floats) * 4 > seg.byteSize() || !seg.scope().isAlive()) {
+            throw new IndexOutOfBoundsException("gemm " + which + ": [" + rows + "," + cols + "] with leading dimension " + ld
+                    + " at float " + off + " does not fit in a segment of " + seg.byteSize() / 4 + " floats");
+        }
+        return MemorySegment.ofAddress(seg.address() + off * 4);
     }
 }

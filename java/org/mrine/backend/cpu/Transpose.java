@@ -232,11 +232,28 @@ final class Transpose {
 
     /** LOW[s] of x and y at 8 lanes: x where its groups' first halves are, y's first halves swapped into the second. */
     private static FloatVector low8(int s, FloatVector x, FloatVector y) {
-        return x.blend(y.rearrange(SWAP[s]), SECOND_HALVES[s]);
+        return x.blend(y.rearrange(swap(s)), secondHalves(s));
     }
 
     /** HIGH[s] of x and y at 8 lanes: x's second halves swapped into the first, y where its second halves are. */
     private static FloatVector high8(int s, FloatVector x, FloatVector y) {
-        return x.rearrange(SWAP[s]).blend(y, SECOND_HALVES[s]);
+        return x.rearrange(swap(s)).blend(y, secondHalves(s));
+    }
+
+    /*
+     * The shuffles and masks of block8 as static final fields: C2 folds a constant s to one of them
+     * and emits fixed permutes, where an element of the static final arrays (whose contents it may
+     * not trust) left an index vector to load and check on every rearrange.
+     */
+    private static final VectorShuffle<Float> SWAP_0 = SWAP[0], SWAP_1 = SWAP[1], SWAP_2 = SWAP[2];
+    private static final VectorMask<Float> SECOND_HALVES_0 = SECOND_HALVES[0], SECOND_HALVES_1 = SECOND_HALVES[1],
+            SECOND_HALVES_2 = SECOND_HALVES[2];
+
+    private static VectorShuffle<Float> swap(int s) {
+        return s == 0 ? SWAP_0 : s == 1 ? SWAP_1 : SWAP_2;
+    }
+
+    private static VectorMask<Float> secondHalves(int s) {
+        return s == 0 ? SECOND_HALVES_0 : s == 1 ? SECOND_HALVES_1 : SECOND_HALVES_2;
     }
 }

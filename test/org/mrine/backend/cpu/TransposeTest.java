@@ -27,6 +27,14 @@ class TransposeTest {
         return s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
+    /** The pom's AVX2 execution says which width it asked for: a JVM that ignored the flag would test the 16-lane code twice. */
+    @Test
+    void runsAtTheVectorWidthThisExecutionAskedFor() {
+        String expected = System.getProperty("mrine.expect.vector.bits");
+        org.junit.jupiter.api.Assumptions.assumeTrue(expected != null, "only the avx2-kernels execution names a width");
+        assertEquals(Integer.parseInt(expected), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
+    }
+
     @Test
     void transposeMovesEveryEntry() {
         int checked = 0;

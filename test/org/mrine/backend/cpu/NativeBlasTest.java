@@ -3,10 +3,11 @@ package org.mrine.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mrine.backend.cpu.Segments.at;
+import static org.mrine.backend.cpu.Segments.gaussian;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -19,16 +20,6 @@ import org.junit.jupiter.api.Test;
  */
 class NativeBlasTest {
     private final SplittableRandom rng = new SplittableRandom(5);
-
-    private MemorySegment random(Arena arena, long floats) {
-        MemorySegment s = arena.allocate(floats * 4, 64);
-        for (long i = 0; i < floats; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rng.nextGaussian());
-        return s;
-    }
-
-    private static float at(MemorySegment s, long i) {
-        return s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-    }
 
     @Test
     void productsOnBothDowncallsMatchDoubleSums() {
@@ -45,9 +36,9 @@ class NativeBlasTest {
                 int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
                 try (Arena arena = Arena.ofConfined()) {
                     long aOff = 5, bOff = 2, cOff = 7;
-                    MemorySegment a = random(arena, aOff + (long) (ta ? k : m) * lda);
-                    MemorySegment b = random(arena, bOff + (long) (tb ? n : k) * ldb);
-                    MemorySegment c = random(arena, cOff + (long) m * ldc);
+                    MemorySegment a = gaussian(arena, rng, aOff + (long) (ta ? k : m) * lda);
+                    MemorySegment b = gaussian(arena, rng, bOff + (long) (tb ? n : k) * ldb);
+                    MemorySegment c = gaussian(arena, rng, cOff + (long) m * ldc);
                     MemorySegment before = arena.allocate(c.byteSize()).copyFrom(c);
                     float alpha = 0.75f, beta = -0.5f;
                     blas.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
@@ -81,7 +72,7 @@ class NativeBlasTest {
         assertTrue(problem == null, problem);
         NativeBlas blas = NativeBlas.get("openblas");
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = random(arena, 64 * 64), b = random(arena, 64 * 64), c = random(arena, 64 * 64);
+            MemorySegment a = gaussian(arena, rng, 64 * 64), b = gaussian(arena, rng, 64 * 64), c = gaussian(arena, rng, 64 * 64);
             MemorySegment before = arena.allocate(c.byteSize()).copyFrom(c);
             // A's last row would end one float past its segment: its start alone is inside
             IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,

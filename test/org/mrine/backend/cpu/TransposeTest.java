@@ -1,6 +1,8 @@
 package org.mrine.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.mrine.backend.cpu.Segments.at;
+import static org.mrine.backend.cpu.Segments.gaussian;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,16 +19,6 @@ class TransposeTest {
     private static final int[] SIZES = {1, 5, 8, 16, 17, 24, 33, 64, 70};
     private final SplittableRandom rng = new SplittableRandom(11);
 
-    private MemorySegment random(Arena arena, long n) {
-        MemorySegment s = arena.allocate(n * 4, 64);
-        for (long i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rng.nextGaussian());
-        return s;
-    }
-
-    private static float at(MemorySegment s, long i) {
-        return s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-    }
-
     /** The pom's AVX2 execution says which width it asked for: a JVM that ignored the flag would test the 16-lane code twice. */
     @Test
     void runsAtTheVectorWidthThisExecutionAskedFor() {
@@ -42,7 +34,7 @@ class TransposeTest {
             for (int m : SIZES) {
                 for (int n : SIZES) {
                     int lds = n + 3, ldd = m + 5;
-                    MemorySegment src = random(arena, (long) m * lds + 2), dst = random(arena, (long) n * ldd);
+                    MemorySegment src = gaussian(arena, rng, (long) m * lds + 2), dst = gaussian(arena, rng, (long) n * ldd);
                     float[] before = dst.toArray(ValueLayout.JAVA_FLOAT);
                     Transpose.transpose(m, n, src, 2, lds, dst, 0, ldd);
                     for (int j = 0; j < n; j++) {
@@ -67,9 +59,9 @@ class TransposeTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int n : SIZES) {
                 for (boolean inPlace : new boolean[] {false, true}) {
-                    MemorySegment m = random(arena, (long) n * n);
+                    MemorySegment m = gaussian(arena, rng, (long) n * n);
                     float[] orig = m.toArray(ValueLayout.JAVA_FLOAT);
-                    MemorySegment out = inPlace ? m : random(arena, (long) n * n);
+                    MemorySegment out = inPlace ? m : gaussian(arena, rng, (long) n * n);
                     float scale = inPlace ? 0.5f : 1f;
                     boolean keepDiagonal = inPlace;
                     if (inPlace) {

@@ -130,8 +130,13 @@ final class NativeBlas {
         }
     }
 
-    /** The address of a [rows, cols] matrix (leading dimension ld) at float offset off of seg, once checked to lie inside it. */
+    /**
+     * The address of a [rows, cols] matrix (leading dimension ld) at float offset off of seg, once
+     * checked to lie inside it. The call then holds no reference to seg's arena: the workspaces
+     * are closed only by their backend's close, never while a product runs.
+     */
     private static MemorySegment at(MemorySegment seg, long off, int rows, int cols, int ld, String which) {
+        if (!seg.isNative()) throw new IllegalArgumentException("gemm " + which + ": a heap segment; the native BLAS takes off-heap memory only");
         long floats = rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
         if (off < 0 || ld < cols || (off + floats) * 4 > seg.byteSize() || !seg.scope().isAlive()) {
             throw new IndexOutOfBoundsException("gemm " + which + ": [" + rows + "," + cols + "] with leading dimension " + ld

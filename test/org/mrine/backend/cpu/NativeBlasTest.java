@@ -82,6 +82,9 @@ class NativeBlasTest {
                     () -> blas.gemm(false, false, 64, 64, 64, 1f, a, 0, 64, b, 0, 64, 0f, c, 64, 64));
             assertTrue(e.getMessage().contains("gemm C"), e.getMessage());
             assertEquals(-1, c.mismatch(before), "C untouched by a refused call");
+            // a heap segment has no address the library could use
+            MemorySegment heap = MemorySegment.ofArray(new float[64 * 64]);
+            assertThrows(IllegalArgumentException.class, () -> blas.gemm(false, false, 64, 64, 64, 1f, heap, 0, 64, b, 0, 64, 0f, c, 0, 64));
             // a leading dimension shorter than a row is refused too
             assertThrows(IndexOutOfBoundsException.class, () -> blas.gemm(false, true, 32, 32, 64, 1f, a, 0, 64, b, 0, 32, 0f, c, 0, 64));
         }

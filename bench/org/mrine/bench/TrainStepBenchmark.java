@@ -7,6 +7,7 @@ import org.mrine.backend.Backends;
 import org.mrine.model.Batch;
 import org.mrine.model.MrineModel;
 import org.mrine.model.TrainingNoise;
+import org.mrine.train.SplitMix64;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -56,7 +57,7 @@ public class TrainStepBenchmark {
 
     @Benchmark
     public double trainStep() {
-        return model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, new SplittableRandom(3))).get("total_loss");
+        return model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, new SplitMix64(3))).get("total_loss");
     }
 
     @TearDown(Level.Trial)

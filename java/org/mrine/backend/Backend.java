@@ -324,6 +324,19 @@ public interface Backend extends AutoCloseable {
     /** out = x * factor, elementwise (out may be x). */
     void multiply(Tensor x, Tensor factor, Tensor out);
 
+    /**
+     * Inverted-dropout factors, one per element of out in element order: 0 where the element's draw
+     * from the stream at {@code state} (draw i for element i, {@link CounterStream#draw}) has its
+     * nextDouble below p, else (float) (1 / (1 - p)). The caller moves the stream past out.size()
+     * draws. The default draws on the host, one after another; a backend may draw in parallel (the
+     * same bits).
+     */
+    default void dropoutFactors(Tensor out, long state, double p) {
+        long threshold = CounterStream.threshold(p);
+        float scale = (float) (1 / (1 - p));
+        out.setInOrder(i -> CounterStream.below(CounterStream.draw(state, i), threshold) ? 0f : scale);
+    }
+
     /** y += alpha * x. */
     void axpy(float alpha, Tensor x, Tensor y);
 

@@ -20,6 +20,7 @@ import org.mrine.model.TrainingNoise;
 import org.mrine.stream.LinearReadout;
 import org.mrine.stream.StreamingDecoder;
 import org.mrine.train.Adam;
+import org.mrine.train.SplitMix64;
 
 /**
  * The GPU benchmarks of bench/gpu-run.sh, each printing one JSON object (to --out):
@@ -112,7 +113,7 @@ public final class CudaBench {
             model.initialize(new SplittableRandom(1));
             Adam adam = new Adam(be, model.params, model.grads, 0.9, 0.999, 1e-8);
             Batch batch = BenchSetups.batch(size.config, size.trials, size.steps, 5, 2);
-            SplittableRandom noise = new SplittableRandom(3);
+            SplitMix64 noise = new SplitMix64(3);  // the training's stream, so the dropout factors take its path
             double[] forward = new double[repeats], step = new double[repeats];
             for (int i = 0; i < warmup + repeats; i++) {
                 long t0 = System.nanoTime();
@@ -161,7 +162,7 @@ public final class CudaBench {
             model.initialize(new SplittableRandom(1));
             Adam adam = new Adam(be, model.params, model.grads, 0.9, 0.999, 1e-8);
             Batch batch = BenchSetups.batch(size.config, size.trials, size.steps, 5, 2);
-            SplittableRandom noise = new SplittableRandom(3);
+            SplitMix64 noise = new SplitMix64(3);  // the training's stream, so the dropout factors take its path
             trainingStep(be, model, adam, batch, new TrainingNoise(0.1, 0.3, noise));
             be.clearLaunchProfile();
             long t0 = System.nanoTime();

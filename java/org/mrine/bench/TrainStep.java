@@ -10,6 +10,7 @@ import org.mrine.model.Batch;
 import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
 import org.mrine.model.TrainingNoise;
+import org.mrine.train.SplitMix64;
 
 /**
  * One fwd+bwd training step (loss and every gradient) at a given size, with training noise as in
@@ -53,7 +54,7 @@ public final class TrainStep {
             MrineModel model = new MrineModel(cfg, be);
             model.initialize(new SplittableRandom(1));
             Batch batch = BenchSetups.batch(cfg, trials, steps, fieldEvery, 2);
-            SplittableRandom noiseRng = new SplittableRandom(3);
+            SplitMix64 noiseRng = new SplitMix64(3);  // the training's stream, so the dropout factors take its path
             warmUp(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng)), warmup, warmupSeconds);
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {

@@ -138,9 +138,7 @@ public final class MrineModel {
         final Tensor[] fitMask;                // mask after time dropout: what the filters and likelihoods see
         final float[][] fitMaskHost;
         final Tensor[] inputKeep;              // dropout factors on the encoder inputs
-        final float[][] inputKeepHost;
         final Tensor aHatKeep, aHatDropped, dAHatDropped;
-        final float[] aHatKeepHost;
         boolean dropped;                       // whether the last forward pass applied dropout to a_hat
         final Mlp.Activations[] enc;
         final Ldm.Run[] modRun;
@@ -169,7 +167,6 @@ public final class MrineModel {
             fitMask = new Tensor[M];
             fitMaskHost = new float[M][];
             inputKeep = new Tensor[M];
-            inputKeepHost = new float[M][];
             enc = new Mlp.Activations[M];
             modRun = new Ldm.Run[modalityLdms.length];
             embed = new Tensor[modalityLdms.length];
@@ -181,7 +178,6 @@ public final class MrineModel {
                 fitMask[i] = ws.zeros(B, T);
                 fitMaskHost[i] = new float[R];
                 inputKeep[i] = ws.zeros(R, n);
-                inputKeepHost[i] = new float[R * n];
                 enc[i] = encoders[i].activations(ws, R);
             }
             for (int i = 0; i < modalityLdms.length; i++) {
@@ -192,7 +188,6 @@ public final class MrineModel {
             dConcat = fusion != null ? ws.zeros(R, M * A) : null;
             fus = fusion != null ? fusion.activations(ws, R) : null;
             aHatKeep = ws.zeros(R, A);
-            aHatKeepHost = new float[R * A];
             aHatDropped = ws.zeros(R, A);
             dAHatDropped = ws.zeros(R, A);
             onesMask = ws.zeros(B, T);
@@ -265,8 +260,7 @@ public final class MrineModel {
             s.fitMask[i].copyFrom(s.fitMaskHost[i]);
             be.maskRows(s.data[i].view(s.R, mods.get(i).channels()), s.fitMask[i].view(s.R), s.maskedIn[i]);
             if (noise != null && noise.dropout() > 0) {
-                noise.dropoutFactors(s.inputKeepHost[i]);
-                s.inputKeep[i].copyFrom(s.inputKeepHost[i]);
+                noise.dropoutFactors(be, s.inputKeep[i]);
                 be.multiply(s.maskedIn[i], s.inputKeep[i], s.maskedIn[i]);
             }
             encoders[i].forward(be, s.maskedIn[i], s.enc[i]);
@@ -288,8 +282,7 @@ public final class MrineModel {
             fusion.forward(be, s.concat, s.fus);
         }
         if (s.dropped) {
-            noise.dropoutFactors(s.aHatKeepHost);
-            s.aHatKeep.copyFrom(s.aHatKeepHost);
+            noise.dropoutFactors(be, s.aHatKeep);
             be.multiply(aHat(s), s.aHatKeep, s.aHatDropped);
         }
         Tensor obs = backboneObs(s).view(s.B, s.T, config.embeddingDim());

@@ -154,14 +154,33 @@ public final class Tensor {
      */
     public void copyFrom(float[] src) {
         if (src.length != size) throw new IllegalArgumentException("copy of " + src.length + " values into " + Arrays.toString(shape));
-        MemorySegment d = data;
-        if (mirror != null) {
-            MemorySegment whole = mirror.hostOverwrite(offset, size * Float.BYTES);
-            if (data == null) data = whole.asSlice(offset, size * Float.BYTES);
-            d = data;
-        }
-        MemorySegment.copy(src, 0, d, F32, 0, src.length);
+        MemorySegment.copy(src, 0, hostForOverwrite(), F32, 0, src.length);
         if (mirror != null) mirror.deviceRead();
+    }
+
+    /** The value of element i, asked for in element order. */
+    @FunctionalInterface
+    public interface ElementValue {
+        float at(long i);
+    }
+
+    /**
+     * Sets every element to values.at(i), for i = 0, 1, ... in order, written straight into host
+     * memory (on a device, its host copy, then the one upload of {@link #copyFrom(float[])}): no
+     * array of the tensor's size on the way.
+     */
+    public void setInOrder(ElementValue values) {
+        MemorySegment d = hostForOverwrite();
+        for (long i = 0; i < size; i++) d.setAtIndex(F32, i, values.at(i));
+        if (mirror != null) mirror.deviceRead();
+    }
+
+    /** Host memory to overwrite this tensor's values in (on a device, its host copy, uploaded by the caller's deviceRead). */
+    private MemorySegment hostForOverwrite() {
+        if (mirror == null) return data;
+        MemorySegment whole = mirror.hostOverwrite(offset, size * Float.BYTES);
+        if (data == null) data = whole.asSlice(offset, size * Float.BYTES);
+        return data;
     }
 
     public void copyFrom(Tensor src) {

@@ -3,6 +3,7 @@ package org.mrine.backend.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.mrine.backend.Backend;
+import org.mrine.backend.CounterStream;
 import org.mrine.backend.CovarianceTrack;
 import org.mrine.backend.CovarianceWork;
 import org.mrine.backend.LdmParams;
@@ -548,6 +549,17 @@ public final class CpuBackend implements Backend {
         }
         MemorySegment xs = x.segment(), fs = factor.segment(), os = out.segment();
         CpuThreads.forRanges(x.size(), CpuThreads.ELEMENTWISE_RANGE, (w, from, to) -> Blas.multiply((int) (to - from), xs, from, fs, from, os, from));
+    }
+
+    /** The draws in element ranges over the threads, each element's from its index alone (the same bits as one by one). */
+    @Override
+    public void dropoutFactors(Tensor out, long state, double p) {
+        long threshold = CounterStream.threshold(p);
+        float scale = (float) (1 / (1 - p));
+        MemorySegment o = out.segment();
+        CpuThreads.forRanges(out.size(), CpuThreads.ELEMENTWISE_RANGE, (w, from, to) -> {
+            for (long i = from; i < to; i++) Blas.set(o, i, CounterStream.below(CounterStream.draw(state, i), threshold) ? 0f : scale);
+        });
     }
 
     @Override

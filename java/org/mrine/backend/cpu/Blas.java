@@ -85,6 +85,15 @@ public final class Blas {
      * registers a block of columns at a time instead of through y.
      */
     public static void addColumnSums(int rows, int cols, MemorySegment m, long mOff, MemorySegment y, long yOff) {
+        addColumnSums(rows, cols, cols, m, mOff, y, yOff);
+    }
+
+    /**
+     * As above for the [rows, cols] block of a matrix with rows ld apart: a band of a wider matrix's
+     * columns. Each column's sum adds its rows in order whichever band it is in (a vector lane adds
+     * as the scalar loop does), so bands over threads give the bits of one pass.
+     */
+    public static void addColumnSums(int rows, int cols, int ld, MemorySegment m, long mOff, MemorySegment y, long yOff) {
         int j = 0;
         if (VECTOR) {
             for (; j + 4 * LANES <= cols; j += 4 * LANES) {
@@ -92,7 +101,7 @@ public final class Blas {
                 FloatVector s0 = FloatVector.fromMemorySegment(SP, y, at, ORDER), s1 = FloatVector.fromMemorySegment(SP, y, at + LANES * 4L, ORDER);
                 FloatVector s2 = FloatVector.fromMemorySegment(SP, y, at + 2 * LANES * 4L, ORDER), s3 = FloatVector.fromMemorySegment(SP, y, at + 3 * LANES * 4L, ORDER);
                 for (int r = 0; r < rows; r++) {
-                    long row = (mOff + (long) r * cols + j) * 4;
+                    long row = (mOff + (long) r * ld + j) * 4;
                     s0 = s0.add(FloatVector.fromMemorySegment(SP, m, row, ORDER));
                     s1 = s1.add(FloatVector.fromMemorySegment(SP, m, row + LANES * 4L, ORDER));
                     s2 = s2.add(FloatVector.fromMemorySegment(SP, m, row + 2 * LANES * 4L, ORDER));
@@ -106,13 +115,13 @@ public final class Blas {
             for (; j + LANES <= cols; j += LANES) {
                 long at = (yOff + j) * 4;
                 FloatVector s0 = FloatVector.fromMemorySegment(SP, y, at, ORDER);
-                for (int r = 0; r < rows; r++) s0 = s0.add(FloatVector.fromMemorySegment(SP, m, (mOff + (long) r * cols + j) * 4, ORDER));
+                for (int r = 0; r < rows; r++) s0 = s0.add(FloatVector.fromMemorySegment(SP, m, (mOff + (long) r * ld + j) * 4, ORDER));
                 s0.intoMemorySegment(y, at, ORDER);
             }
         }
         for (; j < cols; j++) {
             float sum = get(y, yOff + j);
-            for (int r = 0; r < rows; r++) sum = Math.fma(1f, get(m, mOff + (long) r * cols + j), sum);
+            for (int r = 0; r < rows; r++) sum = Math.fma(1f, get(m, mOff + (long) r * ld + j), sum);
             set(y, yOff + j, sum);
         }
     }

@@ -492,6 +492,34 @@ public final class CpuBackend implements Backend {
         return CpuLikelihood.gaussianSmoothness(mean, mask, variance, scale, dMean);
     }
 
+    /** The trials side by side (each writes only its own rows of dLogRate), their sums added in trial order. */
+    @Override
+    public void poissonSmoothness(Tensor logRate, Tensor mask, float[] scale, double[] divisor, Tensor dLogRate, Sums sums, int slot) {
+        double[] trial = new double[divisor.length];
+        CpuThreads.forEach(divisor.length, (w, b) -> {
+            if (divisor[b] > 0) trial[b] = CpuLikelihood.poissonSmoothness(Trials.of(logRate, b), Trials.row(mask, b), scale[b], Trials.of(dLogRate, b));
+        });
+        addTrialSums(trial, divisor, sums, slot);
+    }
+
+    /** As {@link #poissonSmoothness(Tensor, Tensor, float[], double[], Tensor, Sums, int)}. */
+    @Override
+    public void gaussianSmoothness(Tensor mean, Tensor mask, float variance, float[] scale, double[] divisor, Tensor dMean,
+                                   Sums sums, int slot) {
+        double[] trial = new double[divisor.length];
+        CpuThreads.forEach(divisor.length, (w, b) -> {
+            if (divisor[b] > 0) trial[b] = CpuLikelihood.gaussianSmoothness(Trials.of(mean, b), Trials.row(mask, b), variance, scale[b], Trials.of(dMean, b));
+        });
+        addTrialSums(trial, divisor, sums, slot);
+    }
+
+    /** sums[slot] += trial[b] / divisor[b] for the trials with a divisor, in trial order (the interface's order). */
+    private static void addTrialSums(double[] trial, double[] divisor, Sums sums, int slot) {
+        for (int b = 0; b < divisor.length; b++) {
+            if (divisor[b] > 0) sums.add(slot, trial[b] / divisor[b]);
+        }
+    }
+
     @Override
     public double latentSmoothness(Tensor smoothMean, CovarianceTrack track, int dims, float scale, Tensor dSmoothMean) {
         return CpuLikelihood.latentSmoothness(smoothMean, track, dims, scale, dSmoothMean);

@@ -176,8 +176,11 @@ final class SkipAhead {
         }
         long bytes = Math.max(1, slots) * matrix * Float.BYTES;
         if (dPowers.byteSize() < bytes) {
-            dPowers = arena.allocate(bytes, 64);
-            dNoises = arena.allocate(bytes, 64);
+            // to the next power of two: the planned slots change with every batch's masks, and growing
+            // to each new most would allocate (and have the JVM zero) native memory again and again
+            long capacity = Long.highestOneBit(bytes - 1) << 1;
+            dPowers = arena.allocate(capacity, 64);
+            dNoises = arena.allocate(capacity, 64);
         }
         Blas.zero((int) (slots * matrix), dPowers, 0);
         Blas.zero((int) (slots * matrix), dNoises, 0);

@@ -32,13 +32,21 @@ class BlasTest {
                 int rows = 37;
                 double[] unused = new double[rows * cols], y0 = new double[cols];
                 MemorySegment m = random(arena, rows * cols, unused), want = random(arena, cols, y0);
-                MemorySegment got = arena.allocate(cols * 4L, 64);
+                MemorySegment got = arena.allocate(cols * 4L, 64), banded5 = arena.allocate(cols * 4L, 64), banded40 = arena.allocate(cols * 4L, 64);
                 got.copyFrom(want);
+                banded5.copyFrom(want);
+                banded40.copyFrom(want);
                 for (int r = 0; r < rows; r++) Blas.axpy(cols, 1f, m, (long) r * cols, want, 0);
                 Blas.addColumnSums(rows, cols, m, 0, got, 0);
+                // in bands (as CpuDense spreads them over threads): bands that start inside a vector, and
+                // vectors, blocks and single columns where the whole pass had others
+                for (int from = 0; from < cols; from += 5) Blas.addColumnSums(rows, Math.min(5, cols - from), cols, m, from, banded5, from);
+                for (int from = 0; from < cols; from += 40) Blas.addColumnSums(rows, Math.min(40, cols - from), cols, m, from, banded40, from);
                 for (int j = 0; j < cols; j++) {
-                    assertEquals(Float.floatToRawIntBits(want.getAtIndex(ValueLayout.JAVA_FLOAT, j)),
-                            Float.floatToRawIntBits(got.getAtIndex(ValueLayout.JAVA_FLOAT, j)), cols + " columns, column " + j);
+                    int bits = Float.floatToRawIntBits(want.getAtIndex(ValueLayout.JAVA_FLOAT, j));
+                    assertEquals(bits, Float.floatToRawIntBits(got.getAtIndex(ValueLayout.JAVA_FLOAT, j)), cols + " columns, column " + j);
+                    assertEquals(bits, Float.floatToRawIntBits(banded5.getAtIndex(ValueLayout.JAVA_FLOAT, j)), cols + " columns in bands of 5, column " + j);
+                    assertEquals(bits, Float.floatToRawIntBits(banded40.getAtIndex(ValueLayout.JAVA_FLOAT, j)), cols + " columns in bands of 40, column " + j);
                 }
             }
         }

@@ -325,16 +325,13 @@ public interface Backend extends AutoCloseable {
     void multiply(Tensor x, Tensor factor, Tensor out);
 
     /**
-     * Inverted-dropout factors, one per element of out in element order: 0 where the element's draw
-     * from the stream at {@code state} (draw i for element i, {@link CounterStream#draw}) has its
-     * nextDouble below p, else (float) (1 / (1 - p)). The caller moves the stream past out.size()
+     * Inverted-dropout factors, one per element of out in element order: element i's is
+     * {@link CounterStream.DropoutFactors#at}(i) of the stream at {@code state}. The caller moves the stream past out.size()
      * draws. The default draws on the host, one after another; a backend may draw in parallel (the
      * same bits).
      */
     default void dropoutFactors(Tensor out, long state, double p) {
-        long threshold = CounterStream.threshold(p);
-        float scale = (float) (1 / (1 - p));
-        out.setInOrder(i -> CounterStream.below(CounterStream.draw(state, i), threshold) ? 0f : scale);
+        out.setInOrder(new CounterStream.DropoutFactors(state, p)::at);
     }
 
     /** y += alpha * x. */

@@ -26,16 +26,24 @@ public interface CounterStream extends RandomGenerator {
     }
 
     /**
-     * Whether a draw's {@link RandomGenerator#nextDouble} ((bits >>> 11) 2^-53) is below p, decided
-     * on the integer: x 2^-53 < p exactly when x < p 2^53, and p 2^53 is exact in a double.
+     * Inverted-dropout factors from the stream at {@code state}: element i's is 0 where draw i's
+     * {@link RandomGenerator#nextDouble} ((bits >>> 11) 2^-53) is below p, else {@link #scale}(p).
+     * The comparison is made on the integer: x 2^-53 < p exactly when x < p 2^53, and p 2^53 is
+     * exact in a double, so threshold is the least integer not below it.
      */
-    static boolean below(long bits, long threshold) {
-        return (bits >>> 11) < threshold;
-    }
+    record DropoutFactors(long state, long threshold, float scale) {
+        public DropoutFactors(long state, double p) {
+            this(state, (long) Math.ceil(p * 0x1.0p53), scale(p));
+        }
 
-    /** The threshold of {@link #below} for probability p in [0, 1]: the least integer not below p 2^53. */
-    static long threshold(double p) {
-        return (long) Math.ceil(p * 0x1.0p53);
+        /** What a kept element is multiplied by: 1 / (1 - p), in float. */
+        public static float scale(double p) {
+            return (float) (1 / (1 - p));
+        }
+
+        public float at(long i) {
+            return (draw(state, i) >>> 11) < threshold ? 0f : scale;
+        }
     }
 
     @Override

@@ -30,7 +30,7 @@ public record TrainingNoise(double dropout, double timeDropout, RandomGenerator 
             stream.setState(state + keep.size() * CounterStream.GOLDEN_GAMMA);
             return;
         }
-        float scale = (float) (1 / (1 - dropout));
+        float scale = CounterStream.DropoutFactors.scale(dropout);
         keep.setInOrder(i -> rng.nextDouble() < dropout ? 0f : scale);
     }
 

@@ -80,18 +80,11 @@ public final class Blas {
     }
 
     /**
-     * y[j] += the sum over rows r, in row order, of m[r, j] ([rows, cols] row-major): the bits of
-     * one {@link #axpy} with alpha 1 per row (fma(1, x, y) is x + y rounded once), summed in
-     * registers a block of columns at a time instead of through y.
-     */
-    public static void addColumnSums(int rows, int cols, MemorySegment m, long mOff, MemorySegment y, long yOff) {
-        addColumnSums(rows, cols, cols, m, mOff, y, yOff);
-    }
-
-    /**
-     * As above for the [rows, cols] block of a matrix with rows ld apart: a band of a wider matrix's
-     * columns. Each column's sum adds its rows in order whichever band it is in (a vector lane adds
-     * as the scalar loop does), so bands over threads give the bits of one pass.
+     * y[j] += the sum over rows r, in row order, of m[r, j] ([rows, cols], rows ld apart: the whole
+     * matrix, or a band of a wider one's columns): the bits of one {@link #axpy} with alpha 1 per
+     * row (fma(1, x, y) is x + y rounded once), summed in registers a block of columns at a time
+     * instead of through y. Each column adds its rows in order whichever band it is in (a vector
+     * lane adds as the scalar loop does), so bands over threads give the bits of one pass.
      */
     public static void addColumnSums(int rows, int cols, int ld, MemorySegment m, long mOff, MemorySegment y, long yOff) {
         int j = 0;

@@ -2,6 +2,7 @@ package org.mrine.backend.cpu;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntToDoubleFunction;
 import org.mrine.backend.Backend;
 import org.mrine.backend.CounterStream;
 import org.mrine.backend.CovarianceTrack;
@@ -495,26 +496,27 @@ public final class CpuBackend implements Backend {
     /** The trials side by side (each writes only its own rows of dLogRate), their sums added in trial order. */
     @Override
     public void poissonSmoothness(Tensor logRate, Tensor mask, float[] scale, double[] divisor, Tensor dLogRate, Sums sums, int slot) {
-        double[] trial = new double[divisor.length];
-        CpuThreads.forEach(divisor.length, (w, b) -> {
-            if (divisor[b] > 0) trial[b] = CpuLikelihood.poissonSmoothness(Trials.of(logRate, b), Trials.row(mask, b), scale[b], Trials.of(dLogRate, b));
-        });
-        addTrialSums(trial, divisor, sums, slot);
+        smoothnessOverTrials(divisor, sums, slot,
+                b -> CpuLikelihood.poissonSmoothness(Trials.of(logRate, b), Trials.row(mask, b), scale[b], Trials.of(dLogRate, b)));
     }
 
     /** As {@link #poissonSmoothness(Tensor, Tensor, float[], double[], Tensor, Sums, int)}. */
     @Override
     public void gaussianSmoothness(Tensor mean, Tensor mask, float variance, float[] scale, double[] divisor, Tensor dMean,
                                    Sums sums, int slot) {
-        double[] trial = new double[divisor.length];
-        CpuThreads.forEach(divisor.length, (w, b) -> {
-            if (divisor[b] > 0) trial[b] = CpuLikelihood.gaussianSmoothness(Trials.of(mean, b), Trials.row(mask, b), variance, scale[b], Trials.of(dMean, b));
-        });
-        addTrialSums(trial, divisor, sums, slot);
+        smoothnessOverTrials(divisor, sums, slot,
+                b -> CpuLikelihood.gaussianSmoothness(Trials.of(mean, b), Trials.row(mask, b), variance, scale[b], Trials.of(dMean, b)));
     }
 
-    /** sums[slot] += trial[b] / divisor[b] for the trials with a divisor, in trial order (the interface's order). */
-    private static void addTrialSums(double[] trial, double[] divisor, Sums sums, int slot) {
+    /**
+     * term(b) for the trials with a divisor, side by side; then sums[slot] += term(b) / divisor[b]
+     * in trial order (the interface's order, so the same bits).
+     */
+    private static void smoothnessOverTrials(double[] divisor, Sums sums, int slot, IntToDoubleFunction term) {
+        double[] trial = new double[divisor.length];
+        CpuThreads.forEach(divisor.length, (w, b) -> {
+            if (divisor[b] > 0) trial[b] = term.applyAsDouble(b);
+        });
         for (int b = 0; b < divisor.length; b++) {
             if (divisor[b] > 0) sums.add(slot, trial[b] / divisor[b]);
         }
@@ -582,11 +584,10 @@ public final class CpuBackend implements Backend {
     /** The draws in element ranges over the threads, each element's from its index alone (the same bits as one by one). */
     @Override
     public void dropoutFactors(Tensor out, long state, double p) {
-        long threshold = CounterStream.threshold(p);
-        float scale = (float) (1 / (1 - p));
+        CounterStream.DropoutFactors factors = new CounterStream.DropoutFactors(state, p);
         MemorySegment o = out.segment();
         CpuThreads.forRanges(out.size(), CpuThreads.ELEMENTWISE_RANGE, (w, from, to) -> {
-            for (long i = from; i < to; i++) Blas.set(o, i, CounterStream.below(CounterStream.draw(state, i), threshold) ? 0f : scale);
+            for (long i = from; i < to; i++) Blas.set(o, i, factors.at(i));
         });
     }
 

@@ -137,8 +137,9 @@ final class NativeBlas {
      */
     private static MemorySegment at(MemorySegment seg, long off, int rows, int cols, int ld, String which) {
         if (!seg.isNative()) throw new IllegalArgumentException("gemm " + which + ": a heap segment; the native BLAS takes off-heap memory only");
+        if (!seg.scope().isAlive()) throw new IllegalStateException("gemm " + which + ": the segment's arena is closed");
         long floats = rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
-        if (off < 0 || ld < cols || (off + floats) * 4 > seg.byteSize() || !seg.scope().isAlive()) {
+        if (off < 0 || ld < cols || (off + floats) * 4 > seg.byteSize()) {
             throw new IndexOutOfBoundsException("gemm " + which + ": [" + rows + "," + cols + "] with leading dimension " + ld
                     + " at float " + off + " does not fit in a segment of " + seg.byteSize() / 4 + " floats");
         }

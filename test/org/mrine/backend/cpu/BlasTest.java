@@ -37,7 +37,7 @@ class BlasTest {
                 banded5.copyFrom(want);
                 banded40.copyFrom(want);
                 for (int r = 0; r < rows; r++) Blas.axpy(cols, 1f, m, (long) r * cols, want, 0);
-                Blas.addColumnSums(rows, cols, m, 0, got, 0);
+                Blas.addColumnSums(rows, cols, cols, m, 0, got, 0);
                 // in bands (as CpuDense spreads them over threads): bands that start inside a vector, and
                 // vectors, blocks and single columns where the whole pass had others
                 for (int from = 0; from < cols; from += 5) Blas.addColumnSums(rows, Math.min(5, cols - from), cols, m, from, banded5, from);

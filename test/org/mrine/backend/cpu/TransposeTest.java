@@ -19,14 +19,6 @@ class TransposeTest {
     private static final int[] SIZES = {1, 5, 8, 16, 17, 24, 33, 64, 70};
     private final SplittableRandom rng = new SplittableRandom(11);
 
-    /** The pom's AVX2 execution says which width it asked for: a JVM that ignored the flag would test the 16-lane code twice. */
-    @Test
-    void runsAtTheVectorWidthThisExecutionAskedFor() {
-        String expected = System.getProperty("mrine.expect.vector.bits");
-        org.junit.jupiter.api.Assumptions.assumeTrue(expected != null, "only the avx2-kernels execution names a width");
-        assertEquals(Integer.parseInt(expected), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
-    }
-
     @Test
     void transposeMovesEveryEntry() {
         int checked = 0;

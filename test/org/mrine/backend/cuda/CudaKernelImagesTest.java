@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -84,9 +83,9 @@ class CudaKernelImagesTest {
     @Test
     void everyNewerGenerationTheInstalledNvccTargetsHasACubin() throws Exception {
         String nvcc = CudaPtxFreshnessTest.nvccVersion();
-        assumeTrue(nvcc != null, "nvcc is not on the PATH");
+        CudaTargets.need(nvcc != null, "nvcc", "nvcc is not on the PATH");
         String built = manifest().values().iterator().next().nvcc();
-        assumeTrue(nvcc.equals(built), "nvcc " + nvcc + " here, the kernels were built with " + built);
+        CudaTargets.need(nvcc.equals(built), "nvcc", "nvcc " + nvcc + " here, the kernels were built with " + built);
         Process p = new ProcessBuilder("nvcc", "--list-gpu-code").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);

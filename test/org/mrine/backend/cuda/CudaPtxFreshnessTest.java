@@ -2,7 +2,6 @@ package org.mrine.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -143,13 +142,13 @@ class CudaPtxFreshnessTest {
     @Test
     void regeneratedPtxIsIdenticalWhereTheSameNvccIsInstalled() throws Exception {
         String have = nvccVersion();
-        assumeTrue(have != null, "nvcc is not on the PATH (the hash check above still guards the PTX)");
+        CudaTargets.need(have != null, "nvcc", "nvcc is not on the PATH (the hash check above still guards the PTX)");
         for (Path cu : sources()) {
             Path ptx = ptxOf(cu);
             String committed = Files.readString(ptx);
             Matcher v = NVCC.matcher(committed);
             assertTrue(v.find(), ptx + " has no mrine-nvcc line");
-            assumeTrue(v.group(1).equals(have), "nvcc " + have + " here, the PTX was built with " + v.group(1));
+            CudaTargets.need(v.group(1).equals(have), "nvcc", "nvcc " + have + " here, the PTX was built with " + v.group(1));
             Path out = Files.createTempFile("mrine-ptx", ".ptx");
             try {
                 Process p = new ProcessBuilder("nvcc", "-ptx", "-arch=sm_80", "-o", out.toString(), cu.getFileName().toString())

@@ -5,7 +5,7 @@
 # reference; then one table of the figures against the goals.
 #   bench/reference/machine_report.sh MRINE_REPO [ROUNDS=4] [--serve]
 # MRINE_REPO: a checkout of github.com/ShanechiLab/mrine; python: /usr/bin/python3 with python3-torch.
-# Writes, per width, bench/results/<date>-cpu-<cpu>-<cores>core-<commit>[-avx2].json (mrine bench), and
+# Writes, per width, bench/results/<date>-cpu-<cpu>-<fFAMILYmMODELsSTEPPING>-<cores>core-<commit>[-avx2].json (mrine bench), and
 # appends the rounds to bench/results/<date>-side-by-side-<cpu>-<cores>core.jsonl with "mrine_commit"
 # and "run"; prints the table (markdown) on stdout and saves it beside them as ...-report.md.
 # --serve keeps mrine bench's live-serving part (Redis, LSL); by default it is skipped.
@@ -20,6 +20,10 @@ serve="--no-serve"
 
 date=$(date +%F)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/ *cpu *@.*//; s/@.*//; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//')
+# family, model and stepping: a VM may name a Zen 4 and a Zen 5 alike ("AMD EPYC")
+cpuid=$(awk -F: '/^cpu family/ {f=$2} /^model[ \t]+:/ {m=$2} /^stepping/ {s=$2} /^$/ {exit}
+    END {gsub(/ /, "", f); gsub(/ /, "", m); gsub(/ /, "", s); if (f != "") printf "f%sm%ss%s", f, m, s}' /proc/cpuinfo)
+cpu="$cpu${cpuid:+-$cpuid}"
 cores=$(nproc)
 commit=$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit-dirty"

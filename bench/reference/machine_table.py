@@ -16,10 +16,12 @@ def ours(rounds, width):
 def spread(values):
     return f"{statistics.median(values):.3g} ({min(values):.3g} to {max(values):.3g})"
 
-print(f"# {cpu}, {cores} cores, commit {commit}\n")
+bench = {w: json.load(open(f)) for w, f in runs}
+machine = next(iter(bench.values()))["machine"]
+ident = ", ".join(x for x in (machine.get("cpu_id"), machine.get("microarchitecture")) if x)
+print(f"# {machine.get('cpu', cpu)}{' (' + ident + ')' if ident else ''}, {cores} cores, commit {commit}\n")
 print("| figure | " + " | ".join(w for w, _ in runs) + " | goal |")
 print("|---|" + "---|" * len(runs) + "---|")
-bench = {w: json.load(open(f)) for w, f in runs}
 def row(name, cells, goal):
     print(f"| {name} | " + " | ".join(cells) + f" | {goal} |")
 row("one core's FMA peak, GFLOP/s (load average at the start)",

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
+import org.mrine.backend.cpu.CpuIdentity;
 
 /** What a benchmark result must say about where it ran. */
 public final class MachineInfo {
@@ -15,22 +17,15 @@ public final class MachineInfo {
     public static Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cores", Runtime.getRuntime().availableProcessors());
-        m.put("cpu", cpuModel());
+        CpuIdentity cpu = CpuIdentity.current();
+        m.put("cpu", cpu.name());
+        m.put("cpu_id", cpu.id());
+        if (cpu.microarchitecture() != null) m.put("microarchitecture", cpu.microarchitecture());
+        m.put("vector_bits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
         m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("max_heap_mb", Runtime.getRuntime().maxMemory() / (1 << 20));
         return m;
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through
-        }
-        return System.getProperty("os.arch");
     }
 
     /** Peak resident memory of this process in MiB (Linux VmHWM), or -1 where unknown. */

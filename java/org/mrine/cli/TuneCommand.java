@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mrine.backend.cpu.CpuCalibration;
+import org.mrine.backend.cpu.CpuIdentity;
 import org.mrine.backend.cpu.CpuTuning;
 import org.mrine.io.Json;
 import picocli.CommandLine.Command;
@@ -30,7 +31,7 @@ final class TuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (show) {
-            System.out.println(Json.write(Map.of("choices", CpuTuning.current().toJson(), "source", CpuTuning.source(),
+            System.out.println(Json.write(Map.of("cpu", CpuIdentity.current().describe(), "choices", CpuTuning.current().toJson(), "source", CpuTuning.source(),
                     "stored_file", CpuTuning.storedPath().toString())));
             return 0;
         }
@@ -42,7 +43,7 @@ final class TuneCommand implements Callable<Integer> {
             t = t.with(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
         }
         if (!dryRun) CpuTuning.store(t, r.measured());
-        System.out.println(Json.write(Map.of("choices", t.toJson(), "measured", r.measured(),
+        System.out.println(Json.write(Map.of("cpu", CpuIdentity.current().describe(), "choices", t.toJson(), "measured", r.measured(),
                 "stored_file", dryRun ? "(dry run: not stored)" : CpuTuning.storedPath().toString())));
         return 0;
     }

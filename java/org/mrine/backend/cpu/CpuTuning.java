@@ -223,11 +223,14 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     }
 
     /**
-     * The stored calibration of this machine: one file per host, CPU model, core count and vector
-     * width (a JVM flag such as -XX:MaxVectorSize=32 changes the kernels, so it gets its own file).
+     * The stored calibration of this machine: one file per host, CPU (model name, and family, model
+     * and stepping, which tell apart CPUs a VM shows under one name), core count and vector width
+     * (a JVM flag such as -XX:MaxVectorSize=32 changes the kernels, so it gets its own file).
      */
     public static Path storedPath() {
-        String key = hostName() + "-" + cpuModel() + "-" + cores() + "c-" + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "bit";
+        CpuIdentity cpu = CpuIdentity.current();
+        String key = hostName() + "-" + cpu.name() + (cpu.key().isEmpty() ? "" : "-" + cpu.key()) + "-" + cores() + "c-"
+                + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "bit";
         return cacheDir().resolve("cpu-tuning").resolve(key.replaceAll("[^A-Za-z0-9._-]+", "_") + ".json");
     }
 
@@ -262,7 +265,10 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     public static void store(CpuTuning t, Map<String, Object> measured) {
         Path file = storedPath();
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("cpu", cpuModel());
+        CpuIdentity cpu = CpuIdentity.current();
+        out.put("cpu", cpu.name());
+        out.put("cpu_id", cpu.id());
+        if (cpu.microarchitecture() != null) out.put("microarchitecture", cpu.microarchitecture());
         out.put("host", hostName());
         out.put("cores", cores());
         out.put("vector_bits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
@@ -287,18 +293,6 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     /** Why a native BLAS ({@code openblas}, {@code blis}) does not load here, or null when it does. */
     public static String nativeBlasProblem(String lib) {
         return NativeBlas.problem(lib);
-    }
-
-    /** The CPU model name from /proc/cpuinfo (the architecture elsewhere). */
-    public static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return System.getProperty("os.arch");
     }
 
     private static String hostName() {

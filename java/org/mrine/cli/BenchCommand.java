@@ -16,6 +16,7 @@ import org.mrine.bench.StreamLatency;
 import org.mrine.bench.TrainStep;
 import org.mrine.bench.TrainStepProcess;
 import org.mrine.io.Json;
+import org.mrine.serve.RealtimeThread;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,22 +54,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-serve", description = "skip the live-serving part (serve.redis, serve.lsl)")
     boolean noServe;
 
+    @Option(names = "--stream", description = "only the streaming figures (StreamingDecoder.push, the paper's size and 800 + 800 channels)")
+    boolean streamOnly;
+
+    @Option(names = "--pin-cpu", paramLabel = "N", defaultValue = "-1",
+            description = "time the streaming figures on a thread pinned to CPU N (as mrine serve --pin-cpu)")
+    int streamPinCpu;
+
+    @Option(names = "--realtime", paramLabel = "PRIORITY", arity = "0..1", fallbackValue = "50", defaultValue = "0",
+            description = "time the streaming figures under SCHED_FIFO (as mrine serve --realtime; default priority 50)")
+    int streamRealtime;
+
     @Option(names = "--no-scale", description = "skip the high-channel training steps (train.high_channel, train.calcium_10k)")
     boolean noScale;
 
     @Override
     @SuppressWarnings("unchecked")
     public Integer call() {
-        if (serveOnly) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("serve", serve(true));
-            out.put("machine", MachineInfo.describe());
-            out.put("commit", MachineInfo.commit());
-            out.put("date", java.time.LocalDate.now().toString());
-            System.out.println(Json.write(out));
-            return 0;
-        }
+        RealtimeThread.checkGranted(streamPinCpu, streamRealtime, "--pin-cpu", "--realtime");
+        if (serveOnly) return printAlone("serve", serve(true));
         int warmup = quick ? 1 : 2, pushes = quick ? 2000 : 20000;
+        if (streamOnly) return printAlone("stream", stream(pushes));
         double warmupSeconds = quick ? 0 : 10;
         // the backend that actually runs the training step ("auto" resolved once), named beside every figure
         String trainBackend;
@@ -109,30 +115,7 @@ final class BenchCommand implements Callable<Integer> {
             train.put("calcium_10k", TrainStepProcess.run("calcium_10k", 32, 100, quick ? 0 : 10, quick ? 1 : 3, peak1, tuning));
         }
         out.put("train", train);
-        Map<String, Object> stream = new LinkedHashMap<>();
-        if (!json) System.err.println("streaming, paper size ...");
-        // 100,000 warm-up pushes: the covariances converge within a few hundred, but the JIT needs
-        // more before the whole push path runs C2-compiled (the field's path runs on every 5th push
-        // only, and a compilation during the measurement shows in p99)
-        int streamWarmup = quick ? 3000 : 100_000;
-        int rounds = quick ? 1 : 5;
-        stream.put("paper", StreamLatency.measure(BenchSetups.paper(), 5, true, streamWarmup, pushes, rounds, 1));
-        stream.put("paper_full_update", StreamLatency.measure(BenchSetups.paper(), 5, false, 20, quick ? 50 : 500, 1));
-        if (!json) System.err.println("streaming, 800 + 800 channels ...");
-        stream.put("high_channel", StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, rounds, 2));
-        // the same at a recorded firing rate: MC_Maze's 182 units (../shared/data) fire 2.8 Hz on
-        // average, 2.7% of their 10 ms bins hold a spike (the figure above has 67%)
-        Map<String, Object> recordedRate = StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, rounds, 2,
-                RECORDED_SPIKES_PER_BIN);
-        recordedRate.put("spikes_per_bin", RECORDED_SPIKES_PER_BIN);
-        stream.put("high_channel_recorded_rate", recordedRate);
-        // the streaming figures are the CPU's (the embeddable decoder's; CudaBench stream measures it on a GPU)
-        stream.replaceAll((name, figure) -> {
-            Map<String, Object> named = new LinkedHashMap<>((Map<String, Object>) figure);
-            named.put("backend", "cpu");
-            return named;
-        });
-        out.put("stream", stream);
+        out.put("stream", stream(pushes));
         if (!noServe) out.put("serve", serve(false));
         out.put("peak_memory_mb", trainPeakMb);
         out.put("peak_memory_of", "resident set (VmHWM) of this process after the B = 32, T = 100 training step, JVM included");
@@ -192,5 +175,55 @@ final class BenchCommand implements Callable<Integer> {
                 repeats).toJson(32, steps, peak1, threads);
         t.put("backend", trainBackend);
         return t;
+    }
+
+    /** One part's figures alone (--serve, --stream), with the machine, commit and date. */
+    private static int printAlone(String part, Map<String, Object> figures) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put(part, figures);
+        out.put("machine", MachineInfo.describe());
+        out.put("commit", MachineInfo.commit());
+        out.put("date", java.time.LocalDate.now().toString());
+        System.out.println(Json.write(out));
+        return 0;
+    }
+
+    /** The streaming figures, their timed pushes placed as --pin-cpu and --realtime ask, each named with its backend. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> stream(int pushes) {
+        Map<String, Object> stream = new LinkedHashMap<>();
+        streamFigures(stream, pushes);
+        // the streaming figures are the CPU's (the embeddable decoder's; CudaBench stream measures it on a GPU)
+        stream.replaceAll((name, figure) -> {
+            Map<String, Object> named = new LinkedHashMap<>((Map<String, Object>) figure);
+            named.put("backend", "cpu");
+            return named;
+        });
+        if (streamPinCpu >= 0) stream.put("thread_cpu", streamPinCpu);
+        if (streamRealtime != 0) stream.put("thread_sched_fifo_priority", streamRealtime);
+        return stream;
+    }
+
+    /** The streaming figures, timed on the calling thread (placed by --pin-cpu and --realtime after each warm-up). */
+    private void streamFigures(Map<String, Object> stream, int pushes) {
+        if (!json) System.err.println("streaming, paper size ...");
+        // 100,000 warm-up pushes: the covariances converge within a few hundred, but the JIT needs
+        // more before the whole push path runs C2-compiled (the field's path runs on every 5th push
+        // only, and a compilation during the measurement shows in p99)
+        int streamWarmup = quick ? 3000 : 100_000;
+        int rounds = quick ? 1 : 5;
+        stream.put("paper", StreamLatency.measure(BenchSetups.paper(), 5, true, streamWarmup, pushes, rounds, 1, Double.NaN,
+                streamPinCpu, streamRealtime));
+        stream.put("paper_full_update", StreamLatency.measure(BenchSetups.paper(), 5, false, 20, quick ? 50 : 500, 1, 1, Double.NaN,
+                streamPinCpu, streamRealtime));
+        if (!json) System.err.println("streaming, 800 + 800 channels ...");
+        stream.put("high_channel", StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, rounds, 2, Double.NaN,
+                streamPinCpu, streamRealtime));
+        // the same at a recorded firing rate: MC_Maze's 182 units (../shared/data) fire 2.8 Hz on
+        // average, 2.7% of their 10 ms bins hold a spike (the figure above has 67%)
+        Map<String, Object> recordedRate = StreamLatency.measure(BenchSetups.highChannel(), 4, true, streamWarmup, pushes, rounds, 2,
+                RECORDED_SPIKES_PER_BIN, streamPinCpu, streamRealtime);
+        recordedRate.put("spikes_per_bin", RECORDED_SPIKES_PER_BIN);
+        stream.put("high_channel_recorded_rate", recordedRate);
     }
 }

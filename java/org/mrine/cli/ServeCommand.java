@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import org.mrine.model.ModalitySpec;
 import org.mrine.serve.Lsl;
+import org.mrine.serve.RealtimeThread;
 import org.mrine.serve.ServeModel;
 import org.mrine.serve.ServeNode;
 import org.mrine.serve.ServeUri;
@@ -70,6 +71,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "backend (default: ${DEFAULT-VALUE})")
     String backend;
 
+    @Option(names = "--pin-cpu", paramLabel = "N", defaultValue = "-1",
+            description = "pin the decoding thread to CPU N (Linux sched_setaffinity; the input readers stay unpinned)")
+    int pinCpu;
+
+    @Option(names = "--realtime", paramLabel = "PRIORITY", arity = "0..1", fallbackValue = "50", defaultValue = "0",
+            description = {"run the decoding thread under SCHED_FIFO (default priority 50 of 1-99) so that other programs",
+                    "on the machine do not delay a bin by a time slice; needs root, CAP_SYS_NICE or ulimit -r"})
+    int realtime;
+
     @Override
     public Integer call() {
         try {
@@ -82,6 +92,7 @@ final class ServeCommand implements Callable<Integer> {
 
     private int serve() {
         if (!(binMs > 0) || latenessMs < 0 || !(stallMs > 0)) throw new IllegalArgumentException("--bin-ms and --stall-ms must be positive, --lateness-ms not negative");
+        RealtimeThread.checkGranted(pinCpu, realtime, "--pin-cpu", "--realtime");
         if (outputs.isEmpty() && record == null) throw new IllegalArgumentException("--output URI (or --record F) is required: decoded outputs must go somewhere");
         Map<String, ServeUri> in = new LinkedHashMap<>();
         for (String s : inputs) {
@@ -113,7 +124,8 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 for (ServeUri u : outs) sinks.add(Sink.open(u, name, mods.size(), model.config().latentDim(), model.behaviorDim(), binMs, log));
                 node = new ServeNode(model, sources, sinks, record,
-                        new ServeNode.Options(binMs, latenessMs, stallMs, origin == null ? Double.NaN : origin, maxBins, durationS, name, warmupSteps), log);
+                        new ServeNode.Options(binMs, latenessMs, stallMs, origin == null ? Double.NaN : origin, maxBins, durationS, name, warmupSteps,
+                                pinCpu, realtime), log);
                 ServeNode running = node;
                 Runnable stop = () -> {
                     log.accept("stopping (signal): flushing outputs");

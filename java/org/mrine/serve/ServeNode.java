@@ -34,9 +34,17 @@ public final class ServeNode implements AutoCloseable {
      * @param maxBins    stop after this many bins (0: no limit)
      * @param durationS  stop after this many seconds (0: no limit)
      * @param warmupSteps decoder steps on synthetic samples before going live, so that the JIT has compiled the step
+     * @param cpu        the CPU the decoding thread is pinned to (negative: not pinned; {@link RealtimeThread})
+     * @param realtimePriority SCHED_FIFO priority of the decoding thread (0: ordinary scheduling)
      */
     public record Options(double binMs, double latenessMs, double stallMs, double origin, long maxBins, double durationS,
-                          String name, int warmupSteps) {
+                          String name, int warmupSteps, int cpu, int realtimePriority) {
+        /** Not pinned, ordinary scheduling. */
+        public Options(double binMs, double latenessMs, double stallMs, double origin, long maxBins, double durationS,
+                       String name, int warmupSteps) {
+            this(binMs, latenessMs, stallMs, origin, maxBins, durationS, name, warmupSteps, -1, 0);
+        }
+
         public static Options defaults() {
             return new Options(10, 20, 500, Double.NaN, 0, 0, "mrine", 20_000);
         }
@@ -130,7 +138,12 @@ public final class ServeNode implements AutoCloseable {
         if (t != null) LockSupport.unpark(t);
     }
 
-    /** Runs until {@link #stop}, or the bin or time limit of the options. */
+    /**
+     * Runs until {@link #stop}, or the bin or time limit of the options, on the calling thread:
+     * pinned and under SCHED_FIFO once live where the options ask ({@link RealtimeThread}). The
+     * warm-up, the decoder and the input readers are made before that, so no thread the node
+     * starts inherits the decoding thread's CPU or priority.
+     */
     public void run() {
         warmUp();
         decoder = model.newDecoder();
@@ -140,6 +153,20 @@ public final class ServeNode implements AutoCloseable {
             s.ring().wakes(thread);
             s.start();
         }
+        if (opt.cpu() < 0 && opt.realtimePriority() == 0) {
+            serve();
+            return;
+        }
+        try (RealtimeThread.Placement before = RealtimeThread.place(opt.cpu(), opt.realtimePriority())) {
+            log.accept("decoding thread" + (opt.cpu() >= 0 ? " on CPU " + opt.cpu() : "")
+                    + (opt.realtimePriority() > 0 ? " under SCHED_FIFO at priority " + opt.realtimePriority() : "")
+                    + " (was: CPUs " + before.cpus() + ", policy " + before.policy() + ")");
+            serve();
+        }
+    }
+
+    /** The live loop: bins pushed as they complete, until stopped; then the flush. */
+    private void serve() {
         for (Sink s : sinks) s.state("running", null);
         live.countDown();
         long start = System.nanoTime(), limitNanos = opt.durationS() > 0 ? Math.round(opt.durationS() * 1e9) : Long.MAX_VALUE;

@@ -41,6 +41,15 @@ class ServeCommandTest {
         assertEquals(2, r.status());
         assertTrue(r.err().contains("dtype must be one of float32, float64, int8, uint8, int16, int32, int64, text; got float16"), r.err());
         assertEquals(1, r.err().trim().lines().count(), r.err());
+        // a placement the machine refuses is said before anything starts
+        java.util.List<Integer> cpus = RealtimeThread.affinity();
+        int absent = cpus.get(cpus.size() - 1) + 1;
+        r = CliRun.of("serve", "--checkpoint", ck, "--input", "s=lsl:S", "--output", "lsl:out", "--pin-cpu", Integer.toString(absent));
+        assertEquals(2, r.status());
+        assertEquals("mrine: --pin-cpu: CPU " + absent + " is not one this process may run on (it may run on " + cpus + ")", r.err().trim());
+        r = CliRun.of("serve", "--checkpoint", ck, "--input", "s=lsl:S", "--output", "lsl:out", "--realtime", "150");
+        assertEquals(2, r.status());
+        assertEquals("mrine: --realtime: real-time priority 150: expected 1 to 99", r.err().trim());
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,16 +104,75 @@ class ServeRedisTest {
 
     @Test
     void multiRateInputsDecodeAsTheOfflineDecoderAndTheRecordingReplays() {
-        int bins = 120;
-        Path rec = dir.resolve("serve.rec");
+        ServeHarness h = decodeAsTheOfflineDecoder("mr", ServeHarness.options(120), () -> { });
+        assertEquals(0, h.lines("decoding thread"), "not placed unless asked");
+    }
+
+    /**
+     * mrine serve --pin-cpu N --realtime P: the same outputs, bit for bit, from a decoding thread on
+     * one CPU under SCHED_FIFO (pinned only where this process may not use SCHED_FIFO).
+     */
+    @Test
+    void placedOnOneCpuUnderSchedFifoTheNodeDecodesTheSame() throws IOException {
+        List<Integer> cpus = RealtimeThread.affinity();
+        int cpu = cpus.get(cpus.size() - 1), priority = RealtimeThreadTest.maySchedFifo() ? 20 : 0;
+        ServeNode.Options o = ServeHarness.options(120);
+        String all = java.nio.file.Files.readAllLines(Path.of("/proc/thread-self/status")).stream()
+                .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow().substring(18).trim();
+        // while live, read back from the kernel: only the node's thread is placed (the input readers and the JVM's own threads are not)
+        Runnable readBack = () -> {
+            int placed = 0;
+            for (String[] task : tasks()) {
+                boolean node = task[0].equals("serve-under-tes"); // comm holds 15 characters
+                assertEquals(node ? "" + cpu : all, task[1], task[0] + "'s CPUs");
+                assertEquals(node && priority > 0 ? RealtimeThread.SCHED_FIFO : 0, Integer.parseInt(task[2]), task[0] + "'s policy");
+                if (node) placed++;
+            }
+            assertEquals(1, placed);
+        };
+        ServeHarness h = decodeAsTheOfflineDecoder("rt", new ServeNode.Options(o.binMs(), o.latenessMs(), o.stallMs(), o.origin(), o.maxBins(),
+                o.durationS(), o.name(), o.warmupSteps(), cpu, priority), readBack);
+        assertEquals(1, h.lines("decoding thread on CPU " + cpu + (priority > 0 ? " under SCHED_FIFO at priority 20" : "")
+                + " (was: CPUs " + cpus + ", policy 0)"), String.join("\n", h.log));
+    }
+
+    /** Every thread of this process as the kernel sees it: name, Cpus_allowed_list, scheduling policy. */
+    private static List<String[]> tasks() {
+        List<String[]> out = new ArrayList<>();
+        try (var dirs = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : dirs.toList()) {
+                try {
+                    String comm = java.nio.file.Files.readString(t.resolve("comm")).trim(), cpus = null, policy = null;
+                    for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("Cpus_allowed_list:")) cpus = line.substring(18).trim();
+                    }
+                    for (String line : java.nio.file.Files.readAllLines(t.resolve("sched"))) {
+                        if (line.startsWith("policy")) policy = line.substring(line.indexOf(':') + 1).trim();
+                    }
+                    out.add(new String[] {comm, cpus, policy});
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    // a thread that ended while listed
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    private ServeHarness decodeAsTheOfflineDecoder(String prefix, ServeNode.Options options, Runnable whileLive) {
+        int bins = (int) options.maxBins();
+        Path rec = dir.resolve(prefix + ".rec");
+        String out = prefix + "_out";
         // two field samples are never sent: those bins have no field (missing, not interpolated)
         List<Integer> fieldDropped = List.of(35, 80);
         float[][][] grid = new float[bins][2][];
-        ServeHarness h = new ServeHarness(model, inputs("mr_s", "mr_y"), List.of(redis.url("mr_out")), rec, ServeHarness.options(bins));
+        ServeHarness h = new ServeHarness(model, inputs(prefix + "_s", prefix + "_y"), List.of(redis.url(out)), rec, options);
         try (h) {
-            Publisher p = new Publisher("mr_s", "mr_y", 1.0);
+            Publisher p = new Publisher(prefix + "_s", prefix + "_y", 1.0);
             for (int k = 0; k < bins; k++) {
                 p.paceTo(k);
+                if (k == bins / 2) whileLive.run();
                 p.spikes(k, spikes[k]);
                 grid[k][0] = spikes[k];
                 if (field[k] != null && !fieldDropped.contains(k)) {
@@ -125,7 +185,7 @@ class ServeRedisTest {
         assertEquals(bins, h.node.bins());
         assertEquals(bins, h.node.binned(0));
         assertEquals(0, h.node.late(0) + h.node.late(1) + h.node.rejected(0) + h.node.rejected(1), String.join("\n", h.node.summary()));
-        List<RedisOutputs> outs = RedisOutputs.read(redis.port(), "mr_out", model.config().latentDim(), model.behaviorDim());
+        List<RedisOutputs> outs = RedisOutputs.read(redis.port(), out, model.config().latentDim(), model.behaviorDim());
         float[][] expected = ServeHarness.offline(model, grid);
         assertEquals(bins, outs.size());
         for (int k = 0; k < bins; k++) {
@@ -142,7 +202,9 @@ class ServeRedisTest {
             var states = j.xrange("mrine_test_state", "-", "+");
             assertEquals("running", states.get(0).getFields().get("status"));
             assertEquals("done", states.get(states.size() - 1).getFields().get("status"));
+            j.del("mrine_test_state");
         }
+        return h;
     }
 
     @Test

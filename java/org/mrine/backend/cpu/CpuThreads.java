@@ -70,6 +70,14 @@ final class CpuThreads {
     /** Set on a thread while it runs items of a section: sections started there run inline. */
     private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
 
+    /** Sections started on the calling thread run inline until the returned handle runs (it puts back what was there). */
+    static Runnable onCallerOnly() {
+        boolean[] inside = INSIDE.get();
+        boolean was = inside[0];
+        inside[0] = true;
+        return () -> inside[0] = was;
+    }
+
     /** How many threads {@link #forEach} would use for count items now. */
     static int workers(int count) {
         return Math.max(1, Math.min(Math.min(CpuTuning.current().threads(), MAX_WORKERS), count));

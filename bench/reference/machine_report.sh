@@ -19,11 +19,7 @@ serve="--no-serve"
 [ -d "$repo/model" ] || { echo "machine_report: $repo is not a checkout of ShanechiLab/mrine (no model/)" >&2; exit 2; }
 
 date=$(date +%F)
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/ *cpu *@.*//; s/@.*//; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//')
-# family, model and stepping: a VM may name a Zen 4 and a Zen 5 alike ("AMD EPYC")
-cpuid=$(awk -F: '/^cpu family/ {f=$2} /^model[ \t]+:/ {m=$2} /^stepping/ {s=$2} /^$/ {exit}
-    END {gsub(/ /, "", f); gsub(/ /, "", m); gsub(/ /, "", s); if (f != "") printf "f%sm%ss%s", f, m, s}' /proc/cpuinfo)
-cpu="$cpu${cpuid:+-$cpuid}"
+cpu=$(bench/reference/machine_name.sh)
 cores=$(nproc)
 commit=$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit-dirty"

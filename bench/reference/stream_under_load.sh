@@ -11,12 +11,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 cores=$(nproc)
 cpu_pin="${1:-$((cores - 1))}"
 priority="${2:-50}"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/ *cpu *@.*//; s/@.*//; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//')
-cpuid=$(awk -F: '/^cpu family/ {f=$2} /^model[ \t]+:/ {m=$2} /^stepping/ {s=$2} /^$/ {exit}
-    END {gsub(/ /, "", f); gsub(/ /, "", m); gsub(/ /, "", s); if (f != "") printf "f%sm%ss%s", f, m, s}' /proc/cpuinfo)
+cpu=$(bench/reference/machine_name.sh)
 commit=$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit-dirty"
-out="bench/results/$(date +%F)-stream-under-load-$cpu${cpuid:+-$cpuid}-${cores}core.jsonl"
+out="bench/results/$(date +%F)-stream-under-load-$cpu-${cores}core.jsonl"
 loads=()
 stop_load() { for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done; loads=(); }
 trap stop_load EXIT

@@ -2,7 +2,6 @@ package org.mrine.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -23,9 +22,10 @@ import org.mrine.reference.ReferenceFixture;
 /**
  * Every choice the CPU calibration can make ({@link CpuTuning}) trains to the same bits as the
  * defaults: a few Adam steps with training noise, parameters and losses compared bit for bit. The
- * native BLAS is the one choice that sums in another order: with it, training is still the same
+ * native BLAS is the one choice that may sum in another order: with it, training is still the same
  * from run to run and for any thread count, stays close to the Java kernels, and the reference
- * fixtures pass. (.ci/run installs OpenBLAS and BLIS from Debian; without them this test fails and
+ * fixtures pass. That the library ran is counted, not inferred from different bits: Debian's
+ * OpenBLAS on a Zen 4 (its Haswell kernels) gave exactly the Java kernels' bits at these sizes. (.ci/run installs OpenBLAS and BLIS from Debian; without them this test fails and
  * says what to install.)
  */
 class CpuTuningTrainingTest {
@@ -87,11 +87,12 @@ class CpuTuningTrainingTest {
             assertTrue(problem == null, problem);
             // blas.work = 1: every product the Java GEMM would take goes to the library
             CpuTuning t = java.withBlas(lib, 1);
+            long callsBefore = CpuTuning.nativeBlasCalls(lib);
             Run first = train(t), again = train(t), oneThread = train(t.withThreads(1));
+            assertTrue(CpuTuning.nativeBlasCalls(lib) > callsBefore, lib + " must actually have run");
             assertArrayEquals(first.params(), again.params(), lib + ": the same bits from run to run");
             assertArrayEquals(first.params(), oneThread.params(), lib + ": the same bits on one thread");
             assertArrayEquals(first.losses(), oneThread.losses(), 0.0, lib + ": the same losses on one thread");
-            assertNotEquals(0, countDifferent(first.params(), reference.params()), lib + " must actually have run (its sums differ in the last bits)");
             for (int s = 0; s < STEPS; s++) {
                 assertEquals(reference.losses()[s], first.losses()[s], 1e-5 * Math.abs(reference.losses()[s]), lib + " loss at step " + s);
             }
@@ -110,11 +111,5 @@ class CpuTuningTrainingTest {
                 }
             }
         }
-    }
-
-    private static int countDifferent(float[] a, float[] b) {
-        int n = 0;
-        for (int i = 0; i < a.length; i++) if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) n++;
-        return n;
     }
 }

@@ -290,6 +290,11 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         current();
     }
 
+    /** Products the native BLAS {@code lib} has computed in this JVM (0 where it does not load). */
+    public static long nativeBlasCalls(String lib) {
+        return NativeBlas.available(lib) ? NativeBlas.get(lib).calls() : 0;
+    }
+
     /** Why a native BLAS ({@code openblas}, {@code blis}) does not load here, or null when it does. */
     public static String nativeBlasProblem(String lib) {
         return NativeBlas.problem(lib);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A system BLAS bound through the FFM API: {@code cblas_sgemm} of OpenBLAS
@@ -108,6 +109,13 @@ final class NativeBlas {
         return name + " is not installed (no " + String.join(", ", candidates) + " with cblas_sgemm; on Debian: apt-get install " + install + ")";
     }
 
+    /** Products this library has computed in this JVM: a test's proof that it ran (its sums may equal the Java kernels'). */
+    private final LongAdder calls = new LongAdder();
+
+    long calls() {
+        return calls.sum();
+    }
+
     /** C = alpha op(A) op(B) + beta C as {@link Blas#gemm}; every segment off-heap. */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
               MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
@@ -119,6 +127,7 @@ final class NativeBlas {
         MemorySegment pb = at(b, bOff, transB ? n : k, transB ? k : n, ldb, "B");
         MemorySegment pc = at(c, cOff, m, n, ldc, "C");
         int ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
+        calls.increment();
         try {
             if ((long) m * n * k <= CRITICAL_MAX_WORK) {
                 sgemmCritical.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);

@@ -52,6 +52,32 @@ class ServeCommandTest {
         assertEquals("mrine: --realtime: real-time priority 150: expected 1 to 99", r.err().trim());
     }
 
+    /**
+     * --realtime where the machine refuses SCHED_FIFO (no CAP_SYS_NICE: a lab's ordinary user): one
+     * line, exit 2, before anything starts. Where this JVM may use SCHED_FIFO (root, as in CI), the
+     * child runs without that capability (util-linux's setpriv), so the refusal is the kernel's own.
+     */
+    @Test
+    void aRefusedRealtimePriorityIsOneLineAndExit2() throws Exception {
+        ProcessBuilder pb = mrine(dir, "serve", "--checkpoint", ServeFixtures.checkpoint().toString(), "--input", "s=lsl:S",
+                "--output", "lsl:out", "--realtime", "30");
+        if (RealtimeThreadTest.maySchedFifo()) {
+            Path setpriv = Path.of("/usr/bin/setpriv");
+            assertTrue(Files.isExecutable(setpriv), "setpriv (util-linux) is needed to run mrine without CAP_SYS_NICE");
+            List<String> cmd = new ArrayList<>(List.of(setpriv.toString(), "--bounding-set=-sys_nice", "--inh-caps=-sys_nice"));
+            cmd.addAll(pb.command());
+            pb.command(cmd);
+        }
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String err = Files.readString(dir.resolve("err.txt"));
+        assertEquals(2, p.exitValue(), err);
+        List<String> lines = err.lines().filter(l -> l.startsWith("mrine")).toList();
+        assertEquals(List.of("mrine: --realtime: SCHED_FIFO at priority 30: not permitted: real-time scheduling needs root, "
+                + "CAP_SYS_NICE or an RLIMIT_RTPRIO allowance (ulimit -r)"), lines, err);
+        assertTrue(!err.contains("\tat "), "no stack trace: " + err);
+    }
+
     @Test
     void aMissingLiblslIsOneClearError() throws Exception {
         ProcessBuilder pb = mrine(dir, "serve", "--checkpoint", ServeFixtures.checkpoint().toString(), "--input", "s=lsl:Spikes", "--output", "lsl:out");

@@ -303,11 +303,11 @@ public final class Blas {
 
     /**
      * c[1,n] = a[1,k] B[k,n] (B row-major, leading dimension n) for one row a, skipping a's zero
-     * entries where the vector kernels take n ({@link Gemm#sparseRow}: the same bits as
+     * entries where the vector kernels take n ({@link SparseRow}: the same bits as
      * {@link #gemm} wherever B is finite); the flops counted are those done.
      */
     public static void sparseRow(int n, int k, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment c, long cOff) {
-        if (!Gemm.suitsSparseRow(n)) {
+        if (!SparseRow.suits(n)) {
             gemm(false, false, 1, n, k, 1f, a, aOff, k, b, bOff, n, 0f, c, cOff, n);
             return;
         }
@@ -316,7 +316,7 @@ public final class Blas {
             for (int p = 0; p < k; p++) if (get(a, aOff + p) != 0f) nonzero++;
             FLOPS.add(2L * n * nonzero);
         }
-        Gemm.sparseRow(n, k, a, aOff, b, bOff, n, c, cOff);
+        SparseRow.product(n, k, a, aOff, b, bOff, n, c, cOff);
     }
 
     /** The plain loops: the reference for {@link Gemm}, and the path for narrow outputs (n below a vector). */

@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -215,56 +214,6 @@ final class Gemm {
         }
     }
 
-    /** 0, 1, ..., P_BLOCK - 1: every inner index of a block, for the single-row tiles. */
-    private static final int[] ALL_P = java.util.stream.IntStream.range(0, P_BLOCK).toArray();
-
-    /** A vector mask with every lane set, as {@code VectorMask.toLong} gives it. */
-    private static final long ALL_LANES = L == 64 ? -1L : (1L << L) - 1;
-
-    /** Per-thread list of a row's nonzero inner indices ({@link #sparseRow}); grows, never shrinks. */
-    private static final ThreadLocal<int[][]> NONZERO = ThreadLocal.withInitial(() -> new int[][] {new int[0]});
-
-    /** Whether {@link #sparseRow} takes a product of n columns (else the dense kernels do). */
-    static boolean suitsSparseRow(int n) {
-        return suits(n) && n % (4 * L) == 0;
-    }
-
-    /**
-     * c[1,n] = a[1,k] B[k,n] for one row a (B row-major with leading dimension ldb), leaving out
-     * the p where a_p is zero: a streaming encoder's row of spike counts is mostly zeros, whose rows
-     * of B are then never read. The same bits as {@link #gemm} (alpha 1, beta 0) wherever B is
-     * finite: each entry's chain of multiply-adds meets the same nonzero terms in the same order
-     * and the same blocks of {@link #P_BLOCK}, and a zero term adds a zero to an accumulator that
-     * is never -0 (it starts at +0, and a multiply-add returns -0 only onto a -0). Where B holds an
-     * infinity or a NaN in a row left out, the dense product's NaN is a finite sum here (as in the
-     * reference BLAS, which skips zero multipliers too). Needs {@link #suitsSparseRow}.
-     */
-    static void sparseRow(int n, int k, MemorySegment a, long aOff, MemorySegment b, long bOff, int ldb, MemorySegment c, long cOff) {
-        int[][] holder = NONZERO.get();
-        if (holder[0].length < Math.min(k, P_BLOCK)) holder[0] = new int[Math.min(k, P_BLOCK)];
-        int[] nonzero = holder[0];
-        for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
-            int p1 = Math.min(k, p0 + P_BLOCK), count = 0, p = p0;
-            for (int bound = p0 + SP.loopBound(p1 - p0); p < bound; p += L) {
-                long bits = FloatVector.fromMemorySegment(SP, a, (aOff + p) * 4, ORDER).compare(VectorOperators.NE, 0f).toLong();
-                if (bits == ALL_LANES) {
-                    // a dense vector (a hidden layer's row, a filter's state): no bit-by-bit chain
-                    for (int q = 0; q < L; q++) nonzero[count + q] = p + q;
-                    count += L;
-                    continue;
-                }
-                for (; bits != 0; bits &= bits - 1) nonzero[count++] = p + Long.numberOfTrailingZeros(bits);
-            }
-            for (; p < p1; p++) {
-                if (Blas.get(a, aOff + p) != 0f) nonzero[count++] = p;
-            }
-            float beta = p0 == 0 ? 0f : 1f;
-            int j = 0;
-            for (; j + 8 * L <= n; j += 8 * L) tile1x8(0, j, nonzero, 0, count, 1f, a, aOff, 0, 1, b, bOff, ldb, beta, c, cOff, 0);
-            for (; j + 4 * L <= n; j += 4 * L) tile1x4(0, j, nonzero, 0, count, 1f, a, aOff, 0, 1, b, bOff, ldb, beta, c, cOff, 0);
-        }
-    }
-
     /** Rows [from, to), columns [j0, j1) of C in register tiles. */
     private static void block(int from, int to, int j0, int j1, int tile, boolean transA, int n, int k, float alpha,
                               MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
@@ -308,8 +257,8 @@ final class Gemm {
         }
         for (; i < to; i++) {
             int j = j0;
-            for (; j + 8 * L <= j1; j += 8 * L) tile1x8(i, j, ALL_P, 0, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
-            for (; j + 4 * L <= j1; j += 4 * L) tile1x4(i, j, ALL_P, 0, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j + 8 * L <= j1; j += 8 * L) tile1x8(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
+            for (; j + 4 * L <= j1; j += 4 * L) tile1x4(i, j, k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc);
             for (; j < j1; j += L) tile1x1(i, j, Math.min(L, n - j), k, alpha, a, aOff, rs, ps, b, bOff, ldb, beta, c, cOff, ldc, lanes);
         }
     }
@@ -797,19 +746,16 @@ final class Gemm {
     }
 
     /**
-     * One row by 8 vectors: a single row's product (the streaming encoders' [1,I] x W^T [I,128]) is
-     * a chain of multiply-adds per vector of C, so its speed is the FMA latency over the chains in
-     * flight: 8 keep two FMA units with a 4-cycle latency busy, where 4 (the 1 x 4 tile) left them
-     * half idle. Needs 17 vector registers with AVX-512 (the B loads fold into the FMAs elsewhere).
-     * The inner indices p are ps0[q0..q1) in increasing order ({@link #ALL_P} for all of them;
-     * {@link #sparseRow} leaves out the p where the row's entry is zero).
+     * One row by 8 vectors: a row left over by the row tiles is a chain of multiply-adds per vector
+     * of C, so its speed is the FMA latency over the chains in flight: 8 keep two FMA units with a
+     * 4-cycle latency busy, where 4 (the 1 x 4 tile) left them half idle ({@link SparseRow} does
+     * the same for the streaming step's one-row products).
      */
-    private static void tile1x8(int i, int j, int[] ps0, int q0, int q1, float alpha, MemorySegment a, long aOff, long rs, long ps,
+    private static void tile1x8(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00, c04 = c00, c05 = c00, c06 = c00, c07 = c00;
         long a0 = aOff + i * rs;
-        for (int q = q0; q < q1; q++) {
-            int p = ps0[q];
+        for (int p = 0; p < k; p++) {
             long bRow = bOff + (long) p * ldb + j;
             FloatVector x = FloatVector.broadcast(SP, Blas.get(a, a0 + p * ps));
             c00 = x.fma(FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER), c00);
@@ -855,12 +801,11 @@ final class Gemm {
     /** One row by four vectors: a row left over by the row tiles, or a product of one row (a layer on one
      * sample, with its weight stored transposed). Four independent multiply-add chains; one chain alone
      * would wait on the multiply-add latency at every step. */
-    private static void tile1x4(int i, int j, int[] ps0, int q0, int q1, float alpha, MemorySegment a, long aOff, long rs, long ps,
+    private static void tile1x4(int i, int j, int k, float alpha, MemorySegment a, long aOff, long rs, long ps,
                                 MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00;
         long a0 = aOff + i * rs;
-        for (int q = q0; q < q1; q++) {
-            int p = ps0[q];
+        for (int p = 0; p < k; p++) {
             long bRow = bOff + (long) p * ldb + j;
             FloatVector b0 = FloatVector.fromMemorySegment(SP, b, bRow * 4, ORDER);
             FloatVector b1 = FloatVector.fromMemorySegment(SP, b, (bRow + L) * 4, ORDER);

@@ -9,6 +9,11 @@
 # appends the rounds to bench/results/<date>-side-by-side-<cpu>-<cores>core.jsonl with "mrine_commit"
 # and "run"; prints the table (markdown) on stdout and saves it beside them as ...-report.md.
 # --serve keeps mrine bench's live-serving part (Redis, LSL); by default it is skipped.
+# The AVX2 width is an AVX2-only machine emulated: the JVM at -XX:UseAVX=2, and the native libraries
+# of both sides on their AVX2 kernels too (they pick from the CPU, not from the JVM): OpenBLAS's
+# Haswell core (ours and the reference's PyTorch, whose BLAS is the system's), BLIS's haswell
+# configuration, oneDNN and ATen at AVX2; calibrated afresh under them (the stored AVX2 choices of an
+# AVX-512 machine were measured against its AVX-512 library kernels otherwise).
 # Takes about 15 minutes a width on 2 cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -33,7 +38,15 @@ if grep -qw avx512f /proc/cpuinfo && grep -qw avx2 /proc/cpuinfo; then widths+=(
 
 files=()
 for w in "${widths[@]}"; do
-    if [ "$w" = avx2 ]; then opts="-XX:UseAVX=2"; suffix="-avx2"; else opts=""; suffix=""; fi
+    if [ "$w" = avx2 ]; then
+        opts="-XX:UseAVX=2"; suffix="-avx2"
+        # BLIS 0.9 reads its arch_t number (3: haswell); bench's cpu_tuning.blas_kernels shows what ran
+        export OPENBLAS_CORETYPE=Haswell BLIS_ARCH_TYPE=3 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
+        echo "machine_report: $w: calibrating on the AVX2 kernels ..." >&2
+        MRINE_JAVA_OPTS="$opts" ./mrine tune > /dev/null
+    else
+        opts=""; suffix=""
+    fi
     echo "machine_report: $w: mrine bench --json $serve ..." >&2
     MRINE_JAVA_OPTS="$opts" ./mrine bench --json $serve > "$stem$suffix.json.tmp"
     mv "$stem$suffix.json.tmp" "$stem$suffix.json"

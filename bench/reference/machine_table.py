@@ -27,6 +27,9 @@ def row(name, cells, goal):
 row("one core's FMA peak, GFLOP/s (load average at the start)",
     [f"{bench[w]['machine_peak']['fma_gflops_one_core']} ({bench[w]['machine_peak']['load_average_at_start']})" for w, _ in runs], "")
 row("CPU choices", [", ".join(f"{k} {v}" for k, v in bench[w]["cpu_tuning"]["choices"].items()) for w, _ in runs], "")
+# the kernels each native BLAS picked (from the CPU, not the JVM's width; older bench files lack them)
+row("native BLAS kernels", [", ".join(f"{k} {v}" for k, v in bench[w]["cpu_tuning"].get("blas_kernels", {}).items()) or "not reported"
+                            for w, _ in runs], "")
 for key, label in (("T50", "training T = 50, ms per sample-step"), ("T100", "training T = 100")):
     row(label, [f"{bench[w]['train'][key]['ms_per_sample_step']} ({bench[w]['train'][key]['ms_per_sample_step_stats']['min']} to "
                 f"{bench[w]['train'][key]['ms_per_sample_step_stats']['max']}), share of one core's peak "

@@ -28,6 +28,6 @@ for r in $(seq 1 "$rounds"); do
     ratio=$(python3 -c "print(round($refMs / $ourMs, 2))")
     torchCpu=$(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('torch_cpu_capability', 'unknown'))" "$ref")
     ratios+=("$ratio")
-    echo "{\"round\": $r, \"steps\": $steps, \"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"reference_ms_per_sample_step\": $refMs, \"mrine_ms_per_sample_step\": $ourMs, \"ratio\": $ratio, \"torch_cpu_capability\": \"$torchCpu\", \"mrine_java_opts\": \"${MRINE_JAVA_OPTS:-}\"}"
+    echo "{\"round\": $r, \"steps\": $steps, \"load_average\": $(cut -d' ' -f1 /proc/loadavg), \"reference_ms_per_sample_step\": $refMs, \"mrine_ms_per_sample_step\": $ourMs, \"ratio\": $ratio, \"torch_cpu_capability\": \"$torchCpu\", \"mrine_java_opts\": \"${MRINE_JAVA_OPTS:-}\", \"openblas_coretype\": \"${OPENBLAS_CORETYPE:-}\"}"
 done
 python3 -c "import statistics,sys; print('median ratio over', len(sys.argv)-1, 'rounds:', statistics.median(map(float, sys.argv[1:])))" "${ratios[@]}"

@@ -126,6 +126,8 @@ final class BenchCommand implements Callable<Integer> {
         cpu.put("choices", tuning.toJson());
         cpu.put("source", cpuChoices.isEmpty() ? tuningSource : "--cpu " + String.join(",", cpuChoices) + " over " + tuningSource);
         cpu.put("gemm_tiles_c2_only", org.mrine.backend.cpu.VectorJit.outcome());
+        // the library picks its kernels from the CPU, not from the JVM's width (-XX:UseAVX=2)
+        cpu.put("blas_kernels", CpuTuning.nativeBlasKernels());
         out.put("cpu_tuning", cpu);
         out.put("machine", MachineInfo.describe());
         out.put("commit", MachineInfo.commit());

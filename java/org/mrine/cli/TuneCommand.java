@@ -32,7 +32,7 @@ final class TuneCommand implements Callable<Integer> {
     public Integer call() {
         if (show) {
             System.out.println(Json.write(Map.of("cpu", CpuIdentity.current().describe(), "choices", CpuTuning.current().toJson(), "source", CpuTuning.source(),
-                    "stored_file", CpuTuning.storedPath().toString())));
+                    "blas_kernels", CpuTuning.nativeBlasKernels(), "stored_file", CpuTuning.storedPath().toString())));
             return 0;
         }
         CpuCalibration.Result r = CpuCalibration.calibrate(System.err);
@@ -44,7 +44,7 @@ final class TuneCommand implements Callable<Integer> {
         }
         if (!dryRun) CpuTuning.store(t, r.measured());
         System.out.println(Json.write(Map.of("cpu", CpuIdentity.current().describe(), "choices", t.toJson(), "measured", r.measured(),
-                "stored_file", dryRun ? "(dry run: not stored)" : CpuTuning.storedPath().toString())));
+                "blas_kernels", CpuTuning.nativeBlasKernels(), "stored_file", dryRun ? "(dry run: not stored)" : CpuTuning.storedPath().toString())));
         return 0;
     }
 }

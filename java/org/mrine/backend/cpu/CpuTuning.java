@@ -275,6 +275,7 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         out.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         out.put("date", java.time.LocalDateTime.now().withNano(0).toString());
         out.put("choices", t.toJson());
+        out.put("blas_kernels", nativeBlasKernels());
         out.put("measured", measured);
         try {
             Files.createDirectories(file.getParent());
@@ -293,6 +294,18 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     /** Products the native BLAS {@code lib} has computed in this JVM (0 where it does not load). */
     public static long nativeBlasCalls(String lib) {
         return NativeBlas.available(lib) ? NativeBlas.get(lib).calls() : 0;
+    }
+
+    /**
+     * The kernels each native BLAS that loads here runs, by the library's own name for them (which it
+     * picks from the CPU, not from the JVM's vector width): {"openblas": "Cooperlake", ...}.
+     */
+    public static Map<String, String> nativeBlasKernels() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String lib : new String[] {"openblas", "blis"}) {
+            if (NativeBlas.available(lib)) out.put(lib, NativeBlas.get(lib).kernels);
+        }
+        return out;
     }
 
     /** Why a native BLAS ({@code openblas}, {@code blis}) does not load here, or null when it does. */

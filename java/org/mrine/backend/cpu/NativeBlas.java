@@ -37,12 +37,21 @@ final class NativeBlas {
 
     final String name;
     final String path;
+    /**
+     * The kernels the library picked for this CPU, as it names them (OpenBLAS's core name, e.g.
+     * "Cooperlake" or "Haswell"; BLIS's configuration, e.g. "zen3"), or "unknown". The library
+     * decides this itself from CPUID, whatever vector width the JVM was asked for: emulating an
+     * AVX2-only machine with -XX:UseAVX=2 on an AVX-512 CPU also needs OPENBLAS_CORETYPE=Haswell
+     * (BLIS: BLIS_ARCH_TYPE), and a figure is judged with this name beside it.
+     */
+    final String kernels;
     private final MethodHandle sgemm;
     private final MethodHandle sgemmCritical;
 
-    private NativeBlas(String name, String path, MethodHandle sgemm, MethodHandle sgemmCritical) {
+    private NativeBlas(String name, String path, String kernels, MethodHandle sgemm, MethodHandle sgemmCritical) {
         this.name = name;
         this.path = path;
+        this.kernels = kernels;
         this.sgemm = sgemm;
         this.sgemmCritical = sgemmCritical;
     }
@@ -104,9 +113,29 @@ final class NativeBlas {
             } catch (Throwable t) {
                 return name + ": " + threadsFn + " failed: " + t;
             }
-            return new NativeBlas(name, c, h, critical);
+            return new NativeBlas(name, c, kernels(linker, lib, name), h, critical);
         }
         return name + " is not installed (no " + String.join(", ", candidates) + " with cblas_sgemm; on Debian: apt-get install " + install + ")";
+    }
+
+    /** The library's own name for the kernels it runs here ({@link #kernels}). */
+    private static String kernels(Linker linker, SymbolLookup lib, String name) {
+        try {
+            MemorySegment text;
+            if (name.equals("openblas")) {
+                MemorySegment corename = lib.find("openblas_get_corename").orElse(null);
+                if (corename == null) return "unknown";
+                text = (MemorySegment) linker.downcallHandle(corename, FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
+            } else {
+                MemorySegment query = lib.find("bli_arch_query_id").orElse(null), string = lib.find("bli_arch_string").orElse(null);
+                if (query == null || string == null) return "unknown";
+                int arch = (int) linker.downcallHandle(query, FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+                text = (MemorySegment) linker.downcallHandle(string, FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT)).invokeExact(arch);
+            }
+            return text.equals(MemorySegment.NULL) ? "unknown" : text.reinterpret(256).getString(0).trim();
+        } catch (Throwable t) {
+            return "unknown (" + t + ")";
+        }
     }
 
     /** Products this library has computed in this JVM: a test's proof that it ran (its sums may equal the Java kernels'). */

@@ -8,8 +8,16 @@ import static org.mrine.backend.cpu.Segments.gaussian;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mrine.io.Json;
 
 /**
  * The FFM binding of a native BLAS (.ci/run installs OpenBLAS and BLIS from Debian; without them
@@ -20,6 +28,40 @@ import org.junit.jupiter.api.Test;
  */
 class NativeBlasTest {
     private final SplittableRandom rng = new SplittableRandom(5);
+
+    @TempDir
+    Path dir;
+
+    /**
+     * Each library names the kernels it picked, and picks them from the CPU and its own setting,
+     * not from the JVM: a child `mrine tune --show` with OpenBLAS held to its Haswell core and BLIS
+     * to its haswell configuration (BLIS 0.9's arch_t 3), as bench/reference/machine_report.sh
+     * emulates an AVX2-only machine, reports those (x86-64 with AVX2, as every machine here).
+     */
+    @Test
+    void librariesNameTheirKernelsAndFollowTheirOwnSetting() throws Exception {
+        Map<String, String> here = CpuTuning.nativeBlasKernels();
+        for (String lib : new String[] {"openblas", "blis"}) {
+            String problem = NativeBlas.problem(lib);
+            assertTrue(problem == null, problem);
+            String kernels = NativeBlas.get(lib).kernels;
+            assertTrue(!kernels.isEmpty() && !kernels.startsWith("unknown"), lib + " kernels: " + kernels);
+            assertEquals(kernels, here.get(lib));
+        }
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "org.mrine.cli.Main", "tune", "--show"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
+        pb.environment().put("OPENBLAS_CORETYPE", "Haswell");
+        pb.environment().put("BLIS_ARCH_TYPE", "3");
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "mrine tune --show did not finish");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("err.txt")));
+        Map<String, Object> shown = Json.object(Json.parse(Files.readString(dir.resolve("out.txt"))), "mrine tune --show");
+        Map<String, Object> kernels = Json.object(shown.get("blas_kernels"), "blas_kernels");
+        assertEquals("Haswell", kernels.get("openblas"), shown.toString());
+        assertEquals("haswell", kernels.get("blis"), shown.toString());
+    }
 
     @Test
     void productsOnBothDowncallsMatchDoubleSums() {

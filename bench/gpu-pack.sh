@@ -3,8 +3,10 @@
 # network; the tree it gets, .devrt/ included, is limited to 64 MiB): a Java 25 runtime, the built
 # classes and test classes, the runtime libraries, JCuda's driver natives (the 24 MB PTX-compiler
 # library left out), the JUnit console launcher, the shared fixtures, and the commit they were built
-# from (.devrt/commit.txt; the device machine's copy of the tree has no git history).
-# usage (project root, on the build machine): bench/gpu-pack.sh      then carry [".devrt"]
+# from (.devrt/commit.txt; the device machine's copy of the tree has no git history); with
+# MRINE_REFERENCE_REPO (a checkout of github.com/ShanechiLab/mrine) also the published reference, for
+# gpu-run.sh's cpu phase to time side by side on the device machine's CPU (it has PyTorch there).
+# usage (project root, on the build machine): [MRINE_REFERENCE_REPO=DIR] bench/gpu-pack.sh      then carry [".devrt"]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
@@ -29,7 +31,15 @@ mvn -q -B -Dmrine.build.dir="$BUILD" -DskipTests test-compile \
 mvn -q -B -Dmrine.build.dir="$BUILD" dependency:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:6.1.3 -DoutputDirectory="$BUILD/gpu-tools" >&2
 
-rm -rf "$DEVRT/lib" "$DEVRT/shared" "$DEVRT/classes" "$DEVRT/test-classes" "$DEVRT"/*.jar
+rm -rf "$DEVRT/lib" "$DEVRT/shared" "$DEVRT/classes" "$DEVRT/test-classes" "$DEVRT/reference" "$DEVRT"/*.jar
+if [ -n "${MRINE_REFERENCE_REPO:-}" ]; then
+    if [ ! -d "$MRINE_REFERENCE_REPO/model" ]; then
+        echo "gpu-pack: MRINE_REFERENCE_REPO=$MRINE_REFERENCE_REPO is not a checkout of ShanechiLab/mrine (no model/)" >&2
+        exit 2
+    fi
+    mkdir -p "$DEVRT/reference"
+    tar -C "$MRINE_REFERENCE_REPO" --exclude=.git -cf - . | tar -C "$DEVRT/reference" -xf -
+fi
 mkdir -p "$DEVRT/lib" "$DEVRT/shared/fixtures"
 # directories, not jars: the packed runtime has no zip file system, which JUnit needs to scan a jar
 cp -r "$BUILD/classes" "$DEVRT/classes"

@@ -8,7 +8,7 @@
 #                small sizes ("backend": "cuda-emulated"; DIR defaults to target/gpu-run-emulated)
 #
 # Phases, in order of value; each gets at most its cap and what is left of MRINE_GPU_RUN_SECONDS
-# (default 450), so the whole run ends within 8 minutes on an H100/H200:
+# (default 480), so the whole run ends within 9 minutes on an H100/H200:
 #   facts   nvidia-smi, driver, cuBLAS libraries, nsys                              device-info.txt
 #   parity  CudaParityTest: every op against the CPU at small, paper and 800 + 800 sizes, with cuBLAS
 #           and with the sgemm kernel, -Dmrine.require=cuda,cublas                  tests-parity.log
@@ -18,10 +18,17 @@
 #           step, kernel images, errors), -Dmrine.require=cuda,cublas              tests-suite.log
 #   stream  CudaBench stream: StreamingDecoder.push with the model on the GPU       stream.log
 #   bench   mrine bench --json --backend cuda (every figure names its backend)     bench.log
-# $OUT holds those six logs, run.log and result.json (8 files: what the device tool brings back):
+#   cpu     issue 16 on the machine's own CPU, with what time is left: lscpu; mrine tune; the training
+#           step side by side with the published reference (carried as .devrt/reference when
+#           gpu-pack.sh ran with MRINE_REFERENCE_REPO) on all cores and on two (taskset), rounds
+#           until the time is up; mrine bench --stream on the CPU                    cpu.log
+# MRINE_GPU_RUN_PHASES="cpu" (any of the names) runs only those after facts: a second call of what
+# the first had no time left for.
+# $OUT holds those seven logs and result.json (8 files: what the device tool brings back; run.log,
+# the phases' progress, is copied into result.json's "run_log"):
 # {"backend", "device", "driver_cuda", "commit", "date", "machine", "phases": {name: {status, seconds}},
 #  "gpu_tests": {"run", "failed", "skipped", "failures"}, "parity", "cuda_train_step", "stream_device",
-#  "device_info", and the mrine bench --json object's keys}. Commit it as bench/results/<date>-<device>.json.
+#  "device_info", "cpu_host" (GpuRunResult cpu), and the mrine bench --json object's keys}. Commit it as bench/results/<date>-<device>.json.
 set -uo pipefail
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 cd "$(dirname "$SELF")/.."
@@ -45,7 +52,7 @@ setup() {
 add() {
     local cmd=$1
     shift
-    "$JAVA" "${JFLAGS[@]}" -cp "$CP" org.mrine.bench.GpuRunResult "$cmd" "$OUT/result.json" "$@" >> "$OUT/run.log" 2>&1
+    "$JAVA" "${JFLAGS[@]}" -cp "$CP" org.mrine.bench.GpuRunResult "$cmd" "$OUT/result.json" "$@" >> "$RUNLOG" 2>&1
 }
 
 # the JUnit console launcher on the packed classes; its XML report under $WORK/reports-NAME
@@ -109,6 +116,78 @@ run_bench() {
     "$JAVA" "${JFLAGS[@]}" -XX:+UseParallelGC -Xmn64m -cp "$CP" org.mrine.cli.Main "${args[@]}" > "$WORK/bench.json"
 }
 
+# issue 16 on this machine's CPU: its files in $WORK/cpu, assembled by GpuRunResult cpu (CpuHostResult).
+# Each file is written whole (temporary name, then renamed), so a phase stopped by its timeout keeps
+# every round it finished. Ours: TrainStepProcess as side_by_side.sh runs it (fresh JVM, the stored
+# choices). The reference at two thread counts, each round: torch's default is not always its best.
+run_cpu() {
+    local dir="$WORK/cpu" all py="" two=""
+    local java=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -cp "$CP")
+    all=$(nproc)
+    mkdir -p "$dir"
+    # which cores CPUs 0 and 1 (the two-core rounds) belong to: two cores, or one core's two hyper-threads
+    { lscpu | grep -v '^Flags'; echo "Vector: $(grep -o -w -E 'avx512f|avx2|fma' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+      lscpu -e=CPU,CORE,SOCKET,NODE | head -3; } > "$dir/lscpu.txt"
+    cat "$dir/lscpu.txt"
+    if [ ! -d .devrt/reference/model ]; then
+        echo "not carried: bench/gpu-pack.sh packs it from MRINE_REFERENCE_REPO (a checkout of ShanechiLab/mrine)" > "$dir/reference-missing.txt"
+    else
+        for p in python3 /usr/bin/python3; do
+            if "$p" -c 'import torch' 2> /dev/null; then py=$p; break; fi
+        done
+        [ -n "$py" ] || echo "no python3 with torch on this machine" > "$dir/reference-missing.txt"
+    fi
+    # save FILE CMD...: CMD's stdout into FILE, whole or not at all
+    save() {
+        local f=$1
+        shift
+        "$@" > "$f.tmp" && mv "$f.tmp" "$f"
+    }
+    # side CORES N "TORCH_THREADS..." [PREFIX...]: round N on CORES cores, the reference then ours
+    side() {
+        local cores=$1 n=$2 threads=$3 t
+        shift 3
+        if [ -n "$py" ]; then
+            for t in $threads; do
+                save "$dir/ref-$cores-$n-t$t.json" "$@" "$py" bench/reference/time_reference.py --mrine-repo .devrt/reference \
+                    --steps 50 --warmup 1 --repeats 3 --threads "$t"
+            done
+        fi
+        save "$dir/ours-$cores-$n.json" "$@" "${java[@]}" org.mrine.bench.TrainStepProcess paper 32 50 6 5 0 "$cores"
+        echo "round $n on $cores cores:"
+        head -c 300 "$dir/ref-$cores-$n"-t*.json "$dir/ours-$cores-$n.json" 2> /dev/null
+        echo
+    }
+    if [ "$EMULATE" = 1 ]; then
+        # the plumbing at a small size: one round of ours on the stored (or default) choices, no tune
+        save "$dir/ours-$all-1.json" "${java[@]}" org.mrine.bench.TrainStepProcess paper 4 10 0.5 1 0 "$all"
+        return
+    fi
+    local t0 took
+    save "$dir/tune-$all.json" "${java[@]}" org.mrine.cli.Main tune
+    t0=$(date +%s)
+    side "$all" 1 "0 1"
+    took=$(($(date +%s) - t0))
+    save "$dir/stream.json" "${java[@]}" org.mrine.cli.Main bench --json --stream
+    # two cores, as the 2-core machines of bench/README (their own calibration: it is stored per core count)
+    if [ "$all" -gt 2 ] && command -v taskset > /dev/null; then
+        two=(taskset -c 0,1)
+        save "$dir/tune-2.json" "${two[@]}" "${java[@]}" org.mrine.cli.Main tune
+        t0=$(date +%s)
+        side 2 1 "1 2" "${two[@]}"
+        took=$((took + $(date +%s) - t0))
+    fi
+    # more rounds while one more fits in the phase's time (PHASE_END, set by phase()): the phase ends
+    # on its own rather than by its timeout
+    for n in 2 3 4 5 6 7 8; do
+        [ $(($(date +%s) + took + 5)) -lt "${PHASE_END:-0}" ] || break
+        t0=$(date +%s)
+        side "$all" "$n" "0 1"
+        [ -n "$two" ] && side 2 "$n" "1 2" "${two[@]}"
+        took=$(($(date +%s) - t0))
+    done
+}
+
 if [ "${1:-}" = "--phase" ]; then
     setup
     "run_$2"
@@ -130,8 +209,9 @@ if [ ! -d .devrt/classes ]; then
 fi
 rm -f "$OUT/result.json" "$OUT/run.log"
 WORK=$(mktemp -d)
+RUNLOG="$WORK/run.log"
 trap 'rm -rf "$WORK"' EXIT
-BUDGET=${MRINE_GPU_RUN_SECONDS:-450}
+BUDGET=${MRINE_GPU_RUN_SECONDS:-480}
 START=$(date +%s)
 if [ -f .devrt/jre.tgz ]; then
     mkdir -p "$WORK/jre" && tar xzf .devrt/jre.tgz -C "$WORK/jre"
@@ -139,7 +219,7 @@ if [ -f .devrt/jre.tgz ]; then
 else
     JAVA=java
 fi
-export EMULATE OUT WORK JAVA
+export EMULATE OUT WORK JAVA RUNLOG
 setup
 
 # phase NAME CAP LOG: runs run_NAME in its own process under min(CAP, what is left) seconds, output to
@@ -150,13 +230,13 @@ phase() {
     left=$((BUDGET - (now - START)))
     limit=$((cap < left ? cap : left))
     if [ "$limit" -lt 10 ]; then
-        echo "== $name: skipped, ${left}s of the run's ${BUDGET}s left" | tee -a "$OUT/run.log"
+        echo "== $name: skipped, ${left}s of the run's ${BUDGET}s left" | tee -a "$RUNLOG"
         add phase "$name" "skipped: out of time" 0
         return
     fi
-    echo "== $name (at most ${limit}s)" | tee -a "$OUT/run.log"
+    echo "== $name (at most ${limit}s)" | tee -a "$RUNLOG"
     t0=$(date +%s.%N)
-    timeout -k 10 "$limit" bash "$SELF" --phase "$name" > "$OUT/$log" 2>&1
+    PHASE_END=$(($(date +%s) + limit)) timeout -k 10 "$limit" bash "$SELF" --phase "$name" > "$OUT/$log" 2>&1
     rc=$?
     case $rc in
         0) status=ok ;;
@@ -164,7 +244,7 @@ phase() {
         *) status="exit status $rc" ;;
     esac
     secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-    echo "   $status, ${secs}s" | tee -a "$OUT/run.log"
+    echo "   $status, ${secs}s" | tee -a "$RUNLOG"
     add phase "$name" "$status" "$secs"
 }
 
@@ -172,22 +252,38 @@ add facts "$BACKEND" .devrt/commit.txt
 phase facts 30 device-info.txt
 add text device_info "$OUT/device-info.txt"
 
-phase parity 120 tests-parity.log
-add junit "$WORK/reports-parity/TEST-junit-jupiter.xml"
-add parity "$WORK/parity"
+# MRINE_GPU_RUN_PHASES (e.g. "cpu"): only those after facts, as a second, shorter call when device time is left
+selected() {
+    [ -z "${MRINE_GPU_RUN_PHASES:-}" ] || [[ " $MRINE_GPU_RUN_PHASES " == *" $1 "* ]]
+}
 
-phase train 150 train.log
-add merge "$WORK/train.json"
+if selected parity; then
+    phase parity 120 tests-parity.log
+    add junit "$WORK/reports-parity/TEST-junit-jupiter.xml"
+    add parity "$WORK/parity"
+fi
+if selected train; then
+    phase train 150 train.log
+    add merge "$WORK/train.json"
+fi
+if selected suite; then
+    phase suite 240 tests-suite.log
+    add junit "$WORK/reports-suite/TEST-junit-jupiter.xml"
+fi
+if selected stream; then
+    phase stream 60 stream.log
+    add merge "$WORK/stream.json"
+fi
+if selected bench; then
+    phase bench 150 bench.log
+    add merge "$WORK/bench.json"
+fi
+if selected cpu; then
+    phase cpu 240 cpu.log
+    add cpu "$WORK/cpu"
+fi
 
-phase suite 240 tests-suite.log
-add junit "$WORK/reports-suite/TEST-junit-jupiter.xml"
-
-phase stream 60 stream.log
-add merge "$WORK/stream.json"
-
-phase bench 150 bench.log
-add merge "$WORK/bench.json"
-
-echo "== done in $(( $(date +%s) - START ))s: $OUT/result.json" | tee -a "$OUT/run.log"
+echo "== done in $(( $(date +%s) - START ))s: $OUT/result.json" | tee -a "$RUNLOG"
+add text run_log "$RUNLOG"
 grep -h -E "tests (successful|failed|skipped)" "$OUT"/tests-*.log 2>/dev/null
 cat "$OUT/result.json"

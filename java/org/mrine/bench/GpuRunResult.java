@@ -28,6 +28,7 @@ import org.mrine.io.Json;
  * GpuRunResult junit  RESULT XML...                   gpu_tests += {run, failed, skipped} of JUnit XML reports,
  *                                                     and the names of failed tests
  * GpuRunResult parity RESULT DIR                      parity = {tag: object} of DIR/parity-TAG.json
+ * GpuRunResult cpu    RESULT DIR                      cpu_host = the cpu phase's files in DIR ({@link CpuHostResult})
  * </pre>
  * A missing or unreadable input is recorded as {@code {"error": "..."}} under its key, never thrown:
  * the result must survive a broken phase.
@@ -40,7 +41,7 @@ public final class GpuRunResult {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 2) throw new IllegalArgumentException("usage: GpuRunResult facts|phase|merge|put|text|junit|parity RESULT ...");
+        if (args.length < 2) throw new IllegalArgumentException("usage: GpuRunResult facts|phase|merge|put|text|junit|parity|cpu RESULT ...");
         Path file = Path.of(args[1]);
         Map<String, Object> r = read(file);
         switch (args[0]) {
@@ -53,6 +54,7 @@ public final class GpuRunResult {
                 for (int i = 2; i < args.length; i++) junit(r, Path.of(args[i]));
             }
             case "parity" -> parity(r, Path.of(args[2]));
+            case "cpu" -> r.put("cpu_host", CpuHostResult.assemble(Path.of(args[2])));
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
         write(file, r);

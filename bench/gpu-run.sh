@@ -15,7 +15,8 @@
 #   train   CudaBench train: the training step at paper size, T = 50 and 100 (B = 32), and 800 + 800
 #           channels (B = 64, T = 100), synchronized; device memory; a profile by kernel   train.log
 #   suite   the rest of the CUDA tests (fixtures, training against the CPU, determinism, one wait per
-#           step, kernel images, errors), -Dmrine.require=cuda,cublas              tests-suite.log
+#           step, kernel images, errors; --backend cuda and auto in a child JVM that sees no device),
+#           -Dmrine.require=cuda,cublas                                              tests-suite.log
 #   stream  CudaBench stream: StreamingDecoder.push with the model on the GPU       stream.log
 #   bench   mrine bench --json --backend cuda (every figure names its backend)     bench.log
 #   cpu     issue 16 on the machine's own CPU, with what time is left: lscpu; mrine tune; the training
@@ -101,7 +102,9 @@ run_suite() {
             --select-method org.mrine.backend.cuda.CudaHostSyncTest#aTrainingStepWaitsForTheDeviceOnce \
             --select-method org.mrine.backend.cuda.CudaErrorsTest#syncingEveryLaunchNamesTheKernelThatFailed
     else
-        junit suite --select-package org.mrine.backend.cuda --exclude-classname '.*CudaParityTest'
+        # and BackendUnavailableTest: a JVM with the driver but no visible device (CUDA_VISIBLE_DEVICES empty)
+        junit suite --select-package org.mrine.backend.cuda --exclude-classname '.*CudaParityTest' \
+            --select-class org.mrine.cli.BackendUnavailableTest
     fi
 }
 

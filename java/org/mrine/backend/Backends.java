@@ -27,11 +27,28 @@ public final class Backends {
         };
     }
 
+    /**
+     * Throws what {@link #create} would for a backend this machine cannot have (cuda without a device),
+     * without starting one: commands that write a results folder ask before they claim it, so a run
+     * refused for its backend leaves nothing behind.
+     */
+    public static void requireAvailable(String name) {
+        switch (name) {
+            case "cpu", "auto" -> {
+            }
+            case "cuda" -> {
+                CudaDevice.Probe probe = CudaDevice.probe();
+                // asking for a GPU where there is none is the user's to fix: one line, exit 2
+                if (!probe.available()) throw new BackendUnavailableException("backend cuda: " + probe.reason() + "; use --backend cpu or auto "
+                        + "(training.backend in a config)", null);
+            }
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "', expected cpu, cuda or auto");
+        }
+    }
+
     private static Backend createCuda() {
+        requireAvailable("cuda");
         CudaDevice.Probe probe = CudaDevice.probe();
-        // asking for a GPU where there is none is the user's to fix: one line, exit 2
-        if (!probe.available()) throw new BackendUnavailableException("backend cuda: " + probe.reason() + "; use --backend cpu or auto "
-                + "(training.backend in a config)", null);
         try {
             return new CudaBackend();
         } catch (LinkageError | RuntimeException e) {

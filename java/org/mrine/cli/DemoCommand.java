@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mrine.backend.Backends;
 import org.mrine.data.Dataset;
 import org.mrine.eval.CvResult;
 import org.mrine.eval.ModelChoice;
@@ -97,7 +98,8 @@ final class DemoCommand implements Callable<Integer> {
         }
         Path dir = out != null ? out
                 : Path.of("results", name != null ? name : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        // the simulation's settings are checked before the results folder is made
+        // the simulation's settings and the backend are checked before the results folder is made
+        Backends.requireAvailable(cfg.training().backend());
         LorenzOptions sim = LorenzOptions.DEFAULTS.withSize(trials, steps).withFieldRatio(fieldRatio).withSeeds(seed, LorenzOptions.DEFAULTS.dropSeed());
         try (org.mrine.io.Outputs.Folder folder = ResultsFolder.claim(new org.mrine.io.Outputs("demo", force).input(config, "--config"),
                 dir, out != null ? "--out" : "--name", false, "data.safetensors")) {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mrine.backend.Backends;
 import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.io.Outputs;
@@ -70,6 +71,7 @@ final class EvaluateCommand implements Callable<Integer> {
         String mod = dropSweep ? CvRunner.dropModality(raw, dropModality) : null;
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("data", data.toString());
+        Backends.requireAvailable(cfg.training().backend());
         Outputs.Folder folder = ResultsFolder.claim(new Outputs("evaluate", force).input(data, "--data").input(options.config, "--config"),
                 out, "--out", resume);
         try {

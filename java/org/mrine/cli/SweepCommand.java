@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
+import org.mrine.backend.Backends;
 import org.mrine.data.Dataset;
 import org.mrine.data.Datasets;
 import org.mrine.data.ModalityData;
@@ -115,6 +116,7 @@ final class SweepCommand implements Callable<Integer> {
                 }
             }
         }
+        Backends.requireAvailable(base.training().backend());
         Dataset raw = Datasets.open(data);
         // a rerun continues an earlier sweep in the same folder (its cells/ says so)
         Outputs outputs = new Outputs("sweep", force).input(data, "--data").input(grid, "--grid").input(config, "--config");

@@ -60,6 +60,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = options.config();
         Dataset raw = Datasets.open(data);
         List<ModelChoice> models = options.models(raw);
+        Backends.requireAvailable(cfg.training().backend());
         Outputs outputs = new Outputs("train", force).input(data, "--data").input(options.config, "--config");
         try (Outputs.Folder folder = outputs.folder(out, "--out", resume)) {
             return train(cfg, raw, models, folder);

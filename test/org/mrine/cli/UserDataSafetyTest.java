@@ -3,7 +3,6 @@ package org.mrine.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.mrine.cli.FileSnapshot.assertOneLine;
 
 import java.io.IOException;
@@ -23,7 +22,6 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mrine.backend.cuda.CudaDevice;
 import org.mrine.data.Dataset;
 import org.mrine.io.Json;
 import org.mrine.io.Outputs;
@@ -402,13 +400,21 @@ class UserDataSafetyTest {
 
     @Test
     void cudaWithoutAGpuIsOneLine() throws IOException {
-        assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
         Path data = simulate("d.safetensors");
         Path ck = train(data, dir.resolve("run"), 1);
-        assertOneLine(mrine("stream", "--checkpoint", ck.toString(), "--input", data.toString(), "--backend", "cuda"), 2, "backend cuda");
+        // in a JVM that sees no device, on every machine (NoDeviceRun)
+        assertOneLine(NoDeviceRun.of("stream", "--checkpoint", ck.toString(), "--input", data.toString(), "--backend", "cuda"), 2, "backend cuda");
         Path cfg = Files.writeString(dir.resolve("cuda.yaml"), TINY.formatted(1, "").replace("backend: cpu", "backend: cuda"));
-        assertOneLine(mrine("train", "--data", data.toString(), "--out", dir.resolve("r").toString(), "--config", cfg.toString()), 2,
+        // refused before the results folder is made: nothing left behind
+        assertOneLine(NoDeviceRun.of("train", "--data", data.toString(), "--out", dir.resolve("r").toString(), "--config", cfg.toString()), 2,
                 "backend cuda", "--backend cpu");
+        assertOneLine(NoDeviceRun.of("evaluate", "--data", data.toString(), "--out", dir.resolve("e").toString(), "--config", cfg.toString()), 2,
+                "backend cuda");
+        assertOneLine(NoDeviceRun.of("demo", "--out", dir.resolve("demo").toString(), "--config", cfg.toString()), 2, "backend cuda");
+        Path grid = Files.writeString(dir.resolve("grid.yaml"), "model:\n  latent_dim: [3, 4]\n");
+        assertOneLine(NoDeviceRun.of("sweep", "--data", data.toString(), "--grid", grid.toString(), "--config", cfg.toString(), "--out",
+                dir.resolve("s").toString()), 2, "backend cuda");
+        for (String folder : List.of("r", "e", "demo", "s")) assertFalse(Files.exists(dir.resolve(folder)), folder + ": nothing written");
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -13,7 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
 
-/** --backend cpu|cuda|auto: auto takes the GPU when there is one, else the CPU with one line saying why. */
+/**
+ * --backend cpu|cuda|auto: auto takes the GPU when there is one, else the CPU with one line saying why
+ * (that, and cuda without a device, in a JVM that sees none on every machine: {@code
+ * org.mrine.cli.BackendUnavailableTest}).
+ */
 class CudaBackendSelectionTest {
 
     static String logOf(java.util.function.Consumer<PrintStream> f) {
@@ -29,25 +32,6 @@ class CudaBackendSelectionTest {
         CudaDevice.Probe p = CudaDevice.probe();
         assertEquals(p.available(), p.reason().isEmpty(), p.toString());
         assertEquals(p.available(), p.devices() > 0, p.toString());
-    }
-
-    @Test
-    void autoFallsBackToTheCpuWithOneLineWithoutADevice() {
-        assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
-        String log = logOf(out -> {
-            try (Backend be = Backends.create("auto", out)) {
-                assertEquals("cpu", be.name());
-            }
-        });
-        assertEquals(1, log.lines().count(), log);
-        assertTrue(log.contains("using cpu") && log.contains(CudaDevice.reason()), log);
-    }
-
-    @Test
-    void cudaWithoutADeviceFailsWithTheReason() {
-        assumeFalse(CudaDevice.available(), "this machine has a CUDA device");
-        org.mrine.backend.BackendUnavailableException e = assertThrows(org.mrine.backend.BackendUnavailableException.class, () -> Backends.create("cuda"));
-        assertTrue(e.getMessage().contains(CudaDevice.reason()), e.getMessage());
     }
 
     @Test

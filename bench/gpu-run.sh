@@ -53,7 +53,8 @@ setup() {
 add() {
     local cmd=$1
     shift
-    "$JAVA" "${JFLAGS[@]}" -cp "$CP" org.mrine.bench.GpuRunResult "$cmd" "$OUT/result.json" "$@" >> "$RUNLOG" 2>&1
+    "$JAVA" "${JFLAGS[@]}" -cp "$CP" org.mrine.bench.GpuRunResult "$cmd" "$OUT/result.json" "$@" 2>&1 \
+        | grep -v '^WARNING: Using incubator modules' >> "$RUNLOG"
 }
 
 # the JUnit console launcher on the packed classes; its XML report under $WORK/reports-NAME

@@ -62,6 +62,10 @@ class CpuTuningTrainingTest {
         List<CpuTuning> choices = new ArrayList<>();
         choices.add(base.withThreads(1));
         if (CpuTuning.defaults().threads() == 1) choices.add(base.withThreads(2));
+        // a many-core machine's thread counts (the GPU machine's host has 16 cores): more threads than
+        // this batch has trials, and a count that divides nothing evenly
+        choices.add(base.withThreads(16));
+        choices.add(base.withThreads(5));
         for (String tile : CpuTuning.TILES) choices.add(base.withTile(tile));
         choices.add(base.withBlockKb(16));
         choices.add(base.withParallelWork(1));
@@ -75,7 +79,7 @@ class CpuTuningTrainingTest {
             assertArrayEquals(want.params(), got.params(), "parameters under " + t);
         }
         // one run per choice above: none was skipped
-        assertEquals(7 + CpuTuning.TILES.length + (CpuTuning.defaults().threads() == 1 ? 1 : 0), choices.size());
+        assertEquals(9 + CpuTuning.TILES.length + (CpuTuning.defaults().threads() == 1 ? 1 : 0), choices.size());
     }
 
     @Test

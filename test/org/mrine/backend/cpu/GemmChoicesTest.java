@@ -28,6 +28,8 @@ class GemmChoicesTest {
             base.withThreads(1), base.withTile("8x2"), base.withTile("4x4"), base.withBlockKb(16), base.withBlockKb(16).withTile("4x4"),
             base.withBlockKb(16).withTile("8x2").withParallelWork(1), base.withParallelWork(1), base.withThreads(1).withBlockKb(64),
             base.withTile("6x2"), base.withTile("6x4"), base.withTile("6x2").withParallelWork(1), base.withTile("6x4").withParallelWork(1).withBlockKb(16),
+            // a many-core machine's split: more threads than some products have rows, and an uneven count
+            base.withThreads(16).withParallelWork(1), base.withThreads(5).withParallelWork(1).withTile("4x2"),
         };
         try (Arena arena = Arena.ofShared()) {
             for (int[] mnk : SHAPES) {

@@ -116,7 +116,8 @@ final class SweepCommand implements Callable<Integer> {
                 }
             }
         }
-        Backends.requireAvailable(base.training().backend());
+        // cells that run on this machine need its backend here; on a cluster (--master) they run where its workers' devices are
+        if (master == null || executor.equals("local")) Backends.requireAvailable(base.training().backend());
         Dataset raw = Datasets.open(data);
         // a rerun continues an earlier sweep in the same folder (its cells/ says so)
         Outputs outputs = new Outputs("sweep", force).input(data, "--data").input(grid, "--grid").input(config, "--config");

@@ -48,8 +48,7 @@ final class CpuHostResult {
                 Matcher m = FILE.matcher(f.getFileName().toString());
                 if (!m.matches()) continue;
                 Map<Integer, List<Matcher>> rounds = byCores.computeIfAbsent(Integer.parseInt(m.group(2)), c -> new TreeMap<>());
-                int round = m.group(3) == null ? 0 : Integer.parseInt(m.group(3));
-                rounds.computeIfAbsent(round, n -> new ArrayList<>()).add(m);
+                if (m.group(3) != null) rounds.computeIfAbsent(Integer.parseInt(m.group(3)), n -> new ArrayList<>()).add(m);
             }
         } catch (IOException | UncheckedIOException e) {
             host.put("error", "no cpu phase files in " + dir + ": " + e.getMessage());
@@ -57,14 +56,14 @@ final class CpuHostResult {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Map.Entry<Integer, Map<Integer, List<Matcher>>> c : byCores.entrySet()) {
             Map<String, Object> figures = new LinkedHashMap<>();
+            Path tuneFile = dir.resolve("tune-" + c.getKey() + ".json");
+            if (Files.exists(tuneFile)) {
+                Object tune = GpuRunResult.readValue(tuneFile);
+                figures.put("tuning", tune instanceof Map<?, ?> t && t.containsKey("choices") ? t.get("choices") : tune);
+            }
             List<Object> rounds = new ArrayList<>();
             List<Double> ratios = new ArrayList<>();
             for (Map.Entry<Integer, List<Matcher>> n : c.getValue().entrySet()) {
-                if (n.getKey() == 0) {
-                    Object tune = GpuRunResult.readValue(dir.resolve(n.getValue().get(0).group()));
-                    figures.put("tuning", tune instanceof Map<?, ?> t && t.containsKey("choices") ? t.get("choices") : tune);
-                    continue;
-                }
                 Map<String, Object> round = round(dir, n.getKey(), n.getValue());
                 if (round.get("ratio") instanceof Double r) ratios.add(r);
                 rounds.add(round);

@@ -2,10 +2,7 @@ package org.mrine.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -61,12 +58,7 @@ public final class TrainStepProcess {
     public static Map<String, Object> run(String setup, int trials, int steps, double warmupSeconds, int repeats,
                                           double peakGflopsOneCore, CpuTuning tuning) {
         int threads = tuning.threads();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // the debugger's and JFR's agents stay with the parent
-            if (!a.startsWith("-agentlib") && !a.startsWith("-XX:StartFlightRecording")) cmd.add(a);
-        }
+        List<String> cmd = ChildJvm.javaAndFlags();
         // this run's CPU choices, whatever the child would load itself
         tuning.toJson().forEach((k, v) -> cmd.add("-Dmrine." + k + "=" + v));
         cmd.add("-cp");

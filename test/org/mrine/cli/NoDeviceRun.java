@@ -3,18 +3,17 @@ package org.mrine.cli;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.mrine.bench.ChildJvm;
 
 /**
  * One {@code mrine} command in a child JVM that sees no CUDA device: this JVM's flags and class path,
@@ -29,12 +28,7 @@ public final class NoDeviceRun {
     }
 
     public static CliRun of(String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // a debugger's or profiler's agent stays with this JVM
-            if (!a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-XX:StartFlightRecording")) cmd.add(a);
-        }
+        List<String> cmd = ChildJvm.javaAndFlags();
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(Main.class.getName());

@@ -249,12 +249,16 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     /**
      * The stored calibration of this machine: one file per host, CPU (model name, and family, model
      * and stepping, which tell apart CPUs a VM shows under one name), core count and vector width
-     * (a JVM flag such as -XX:MaxVectorSize=32 changes the kernels, so it gets its own file).
+     * (a JVM flag such as -XX:MaxVectorSize=32 changes the kernels, so it gets its own file), and
+     * below 512 bits whether the JVM has 32 vector registers ({@code -32reg}): -XX:UseAVX=2 and
+     * -XX:MaxVectorSize=32 on one AVX-512 CPU both give 256-bit vectors, with 16 and 32 registers,
+     * and their best tiles differ.
      */
     public static Path storedPath() {
         CpuIdentity cpu = CpuIdentity.current();
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         String key = hostName() + "-" + cpu.name() + (cpu.key().isEmpty() ? "" : "-" + cpu.key()) + "-" + cores() + "c-"
-                + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "bit";
+                + bits + "bit" + (bits < 512 && vectorRegisters() >= 32 ? "-32reg" : "");
         return cacheDir().resolve("cpu-tuning").resolve(key.replaceAll("[^A-Za-z0-9._-]+", "_") + ".json");
     }
 
@@ -296,6 +300,7 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         out.put("host", hostName());
         out.put("cores", cores());
         out.put("vector_bits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        out.put("vector_registers", vectorRegisters());
         out.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         out.put("date", java.time.LocalDateTime.now().withNano(0).toString());
         out.put("choices", t.toJson());

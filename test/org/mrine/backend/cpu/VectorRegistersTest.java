@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
  * every surefire execution (the machine's own width, -XX:UseAVX=2 and -XX:MaxVectorSize=16), so on
  * an AVX-512 machine all three cases are met: 512-bit vectors (32 registers), AVX2 (16), and
  * 128-bit vectors still encoded with AVX-512 (32 registers, where 6x4 ran twice as fast as 6x2).
+ * The stored calibration's file tells the register counts apart too.
  */
 class VectorRegistersTest {
     @Test
@@ -35,6 +36,9 @@ class VectorRegistersTest {
         }
         assertEquals(expected, CpuTuning.vectorRegisters(), "vector registers at " + bits + " bits on " + arch);
         assertEquals(expected == 32 ? "6x4" : "6x2", CpuTuning.defaults().tile());
+        // and the calibration of 16 registers is not the one read with 32 (nor the reverse)
+        String file = CpuTuning.storedPath().getFileName().toString();
+        assertEquals(bits < 512 && expected == 32, file.endsWith("bit-32reg.json"), file);
     }
 
     /** AVX-512 with the 128/256-bit forms (VL), except the early Skylake-SP steppings HotSpot keeps at AVX2. */

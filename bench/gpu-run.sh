@@ -21,8 +21,8 @@
 #   bench   mrine bench --json --backend cuda (every figure names its backend)     bench.log
 #   cpu     issue 16 on the machine's own CPU, with what time is left: lscpu; mrine tune; the training
 #           step side by side with the published reference (carried as .devrt/reference when
-#           gpu-pack.sh ran with MRINE_REFERENCE_REPO) on all cores and on two (taskset), rounds
-#           until the time is up; mrine bench --stream on the CPU                    cpu.log
+#           gpu-pack.sh ran with MRINE_REFERENCE_REPO) on all cores and on two (taskset), the step
+#           at 1, 2, 4, ... threads, rounds until the time is up; mrine bench --stream  cpu.log
 # MRINE_GPU_RUN_PHASES="cpu" (any of the names) runs only those after facts: a second call of what
 # the first had no time left for.
 # $OUT holds those seven logs and result.json (8 files: what the device tool brings back; run.log,
@@ -165,6 +165,7 @@ run_cpu() {
     if [ "$EMULATE" = 1 ]; then
         # the plumbing at a small size: one round of ours on the stored (or default) choices, no tune
         save "$dir/ours-$all-1.json" "${java[@]}" org.mrine.bench.TrainStepProcess paper 4 10 0.5 1 0 "$all"
+        save "$dir/threads-1.json" "${java[@]}" -Dmrine.threads=1 org.mrine.bench.TrainStepProcess paper 4 10 0.5 1 0 1
         return
     fi
     local t0 took
@@ -173,13 +174,28 @@ run_cpu() {
     side "$all" 1 "0 1"
     took=$(($(date +%s) - t0))
     save "$dir/stream.json" "${java[@]}" org.mrine.cli.Main bench --json --stream
-    # two cores, as the 2-core machines of bench/README (their own calibration: it is stored per core count)
-    if [ "$all" -gt 2 ] && command -v taskset > /dev/null; then
+    # two cores, as the 2-core machines of bench/README (their own calibration: it is stored per core
+    # count), where a calibration and a round still fit
+    if [ "$all" -gt 2 ] && command -v taskset > /dev/null && [ $(($(date +%s) + took + 40)) -lt "${PHASE_END:-0}" ]; then
         two=(taskset -c 0,1)
         save "$dir/tune-2.json" "${two[@]}" "${java[@]}" org.mrine.cli.Main tune
         t0=$(date +%s)
         side 2 1 "1 2" "${two[@]}"
         took=$((took + $(date +%s) - t0))
+    fi
+    # the step at every core's thread, half as many, a quarter, ... one: mrine tune weighs one thread
+    # against all only, and a step's sections (16 row chunks, 65 tracks at most) may not feed many
+    # cores. Most threads first, where the answer is; each count while the last one's time fits twice.
+    if [ "$all" -gt 2 ]; then
+        local n=$all last=20
+        while [ $(($(date +%s) + 2 * last + 5)) -lt "${PHASE_END:-0}" ]; do
+            t0=$(date +%s)
+            save "$dir/threads-$n.json" "${java[@]}" -Dmrine.threads=$n org.mrine.bench.TrainStepProcess paper 32 50 4 3 0 "$n"
+            last=$(($(date +%s) - t0))
+            echo "the step at $n threads ($last s): $(head -c 120 "$dir/threads-$n.json" 2> /dev/null)"
+            [ "$n" -gt 1 ] || break
+            n=$((n / 2))
+        done
     fi
     # more rounds while one more fits in the phase's time (PHASE_END, set by phase()): the phase ends
     # on its own rather than by its timeout
@@ -203,10 +219,9 @@ EMULATE=0
 if [ "${1:-}" = "--emulate" ]; then
     EMULATE=1
     OUT="${2:-${OUT:-$PWD/target/gpu-run-emulated}}"
-    mkdir -p "$OUT"
 fi
 : "${OUT:?set OUT to the output folder (the device run tool sets it)}"
-OUT=$(cd "$OUT" && pwd)
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || { echo "gpu-run: cannot make the output folder $OUT" >&2; exit 2; }
 if [ ! -d .devrt/classes ]; then
     echo "gpu-run: .devrt/ is not packed: run bench/gpu-pack.sh first" >&2
     exit 2

@@ -7,7 +7,8 @@
 # MRINE_REPO: a checkout of github.com/ShanechiLab/mrine; python: /usr/bin/python3 with python3-torch.
 # Writes, per width, bench/results/<date>-cpu-<cpu>-<fFAMILYmMODELsSTEPPING>-<cores>core-<commit>[-avx2].json (mrine bench), and
 # appends the rounds to bench/results/<date>-side-by-side-<cpu>-<cores>core.jsonl with "mrine_commit"
-# and "run"; prints the table (markdown) on stdout and saves it beside them as ...-report.md.
+# and "run"; on more than 2 cores, the step at 1, 2, 4, ... threads (...-threads.jsonl); prints the
+# table (markdown) on stdout and saves it beside them as ...-report.md.
 # --serve keeps mrine bench's live-serving part (Redis, LSL); by default it is skipped.
 # The AVX2 width is an AVX2-only machine emulated: the JVM at -XX:UseAVX=2, and the native libraries
 # of both sides on their AVX2 kernels too (they pick from the CPU, not from the JVM): OpenBLAS's
@@ -62,4 +63,34 @@ for line in sys.stdin:
     files+=("$w=$stem$suffix.json")
 done
 
-python3 bench/reference/machine_table.py "$sbs" "$commit" "$cpu" "$cores" "${files[@]}" | tee "$stem-report.md"
+python3 bench/reference/machine_table.py "$sbs" "$commit" "$cpu" "$cores" "${files[@]}" > "$stem-report.md.tmp"
+
+# the step at 1, 2, 4, ... threads up to every core (this machine's width, its stored choices otherwise):
+# mrine tune weighs one thread against all only, and a step's sections may not feed many cores
+if [ "$cores" -gt 2 ]; then
+    echo "machine_report: the step at 1, 2, 4, ... $cores threads ..." >&2
+    JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+    java="${JAVA_HOME:-$JDK25}/bin/java"
+    [ -x "$java" ] || java=java
+    scaling="$stem-threads.jsonl"
+    : > "$scaling"
+    n=1
+    while :; do
+        "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -Dmrine.threads=$n \
+            -cp "target/mrine-0.1.0-SNAPSHOT.jar:target/lib/*" org.mrine.bench.TrainStepProcess paper 32 50 4 3 0 "$n" 2> /dev/null \
+            | grep '^{' | python3 -c "import json, sys; d = json.loads(sys.stdin.read()); d['threads'] = $n; print(json.dumps(d))" >> "$scaling"
+        [ "$n" -lt "$cores" ] || break
+        n=$((2 * n > cores ? cores : 2 * n))
+    done
+    python3 - "$scaling" >> "$stem-report.md.tmp" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+best = min(rows, key=lambda r: r["ms_per_sample_step"])
+print("\n| threads | training T = 50, ms per sample-step |\n|---|---|")
+for r in rows:
+    print(f"| {r['threads']} | {r['ms_per_sample_step']}{' (fastest)' if r is best else ''} |")
+print(f"\nthe step by thread count: {sys.argv[1]}")
+PY
+fi
+mv "$stem-report.md.tmp" "$stem-report.md"
+cat "$stem-report.md"

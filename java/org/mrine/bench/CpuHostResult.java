@@ -24,11 +24,14 @@ import java.util.regex.Pattern;
  *                           threads (0: torch's default), timed just before ours
  * reference-missing.txt     why there is no reference (not carried, no PyTorch)
  * stream.json               mrine bench --stream (the CPU's streaming figures)
+ * threads-T.json            this engine's training step on all cores with T threads (-Dmrine.threads)
  * </pre>
  * Per core count: the choices, every round (ours; the reference at each thread count; the ratio
  * against the reference's faster thread count, ms per sample-step), and the median ratio. The
  * reference's faster count, because torch's default is not always its best: on the 2-core AMD EPYC
- * of bench/README its default is one thread, and two threads take twice as long.
+ * of bench/README its default is one thread, and two threads take twice as long. And the step's
+ * thread scaling, ms per sample-step by thread count with the fastest count: {@code mrine tune}
+ * chooses between one thread and every core only.
  */
 final class CpuHostResult {
     private static final Pattern FILE = Pattern.compile("(tune|ours|ref)-(\\d+)(?:-(\\d+))?(?:-t(\\d+))?\\.json");
@@ -73,6 +76,8 @@ final class CpuHostResult {
             out.put(String.valueOf(c.getKey()), figures);
         }
         host.put("by_cores", out);
+        Map<String, Object> scaling = threadScaling(dir);
+        if (!scaling.isEmpty()) host.put("thread_scaling", scaling);
         Path stream = dir.resolve("stream.json");
         if (Files.exists(stream)) {
             Object s = GpuRunResult.readValue(stream);
@@ -108,6 +113,40 @@ final class CpuHostResult {
         if (reference != null) round.put("reference_ms_per_sample_step", Stats.round(reference, 4));
         if (ours != null && reference != null && ours > 0) round.put("ratio", Stats.round(reference / ours, 2));
         return round;
+    }
+
+    private static final Pattern THREADS_FILE = Pattern.compile("threads-(\\d+)\\.json");
+
+    /** threads-T.json: {"by_threads": [{threads, ms_per_sample_step}, ...] (fewest first), "fastest_threads"}. */
+    private static Map<String, Object> threadScaling(Path dir) {
+        Map<Integer, Object> byThreads = new TreeMap<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Matcher m = THREADS_FILE.matcher(f.getFileName().toString());
+                if (m.matches()) byThreads.put(Integer.parseInt(m.group(1)), GpuRunResult.readValue(f));
+            }
+        } catch (IOException | UncheckedIOException e) {
+            return Map.of();
+        }
+        Map<String, Object> scaling = new LinkedHashMap<>();
+        List<Object> rows = new ArrayList<>();
+        Integer fastest = null;
+        double best = Double.MAX_VALUE;
+        for (Map.Entry<Integer, Object> e : byThreads.entrySet()) {
+            Double ms = msPerSampleStep(e.getValue());
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("threads", (long) e.getKey());
+            row.put("ms_per_sample_step", ms != null ? ms : e.getValue());
+            rows.add(row);
+            if (ms != null && ms < best) {
+                best = ms;
+                fastest = e.getKey();
+            }
+        }
+        if (rows.isEmpty()) return scaling;
+        scaling.put("by_threads", rows);
+        if (fastest != null) scaling.put("fastest_threads", (long) fastest);
+        return scaling;
     }
 
     private static Double msPerSampleStep(Object o) {

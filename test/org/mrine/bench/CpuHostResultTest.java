@@ -53,6 +53,13 @@ class CpuHostResultTest {
         write("ref-2-1-t2.json", "Traceback (most recent call last):");
         write("ours-2-1.json", ours(0.12));
         write("stream.json", "{\"stream\":{\"paper\":{\"p99_us\":12.3}}}");
+        // the step by thread count: 8 threads the fastest, 16 slower again, 32 cut off by the timeout
+        write("threads-1.json", ours(0.8));
+        write("threads-2.json", ours(0.42));
+        write("threads-4.json", ours(0.2));
+        write("threads-8.json", ours(0.09));
+        write("threads-16.json", ours(0.11));
+        write("threads-32.json.tmp", "{\"ms_per");
 
         Map<String, Object> host = CpuHostResult.assemble(dir);
         assertTrue(((String) host.get("lscpu")).contains("avx512f"));
@@ -79,6 +86,13 @@ class CpuHostResultTest {
         assertEquals(2L, broken.get("threads_asked"));
         assertTrue(String.valueOf(broken.get("ms_per_sample_step")).contains("no JSON"), broken.toString());
         assertEquals(Map.of("paper", Map.of("p99_us", 12.3)), host.get("stream"));
+
+        Map<String, Object> scaling = (Map<String, Object>) host.get("thread_scaling");
+        assertEquals(List.of(Map.of("threads", 1L, "ms_per_sample_step", 0.8), Map.of("threads", 2L, "ms_per_sample_step", 0.42),
+                Map.of("threads", 4L, "ms_per_sample_step", 0.2), Map.of("threads", 8L, "ms_per_sample_step", 0.09),
+                Map.of("threads", 16L, "ms_per_sample_step", 0.11)),
+                scaling.get("by_threads"), "fewest threads first, numerically (not 1, 16, 2, ...)");
+        assertEquals(8L, scaling.get("fastest_threads"));
     }
 
     @Test
@@ -92,5 +106,6 @@ class CpuHostResultTest {
         Map<String, Object> two = (Map<String, Object>) ((Map<String, Object>) host.get("by_cores")).get("2");
         assertEquals(List.of(Map.of("round", 1L, "mrine_ms_per_sample_step", 0.2)), two.get("rounds"));
         assertFalse(two.containsKey("median_ratio"));
+        assertFalse(host.containsKey("thread_scaling"), "no threads files, no key");
     }
 }

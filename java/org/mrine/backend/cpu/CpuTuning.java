@@ -278,6 +278,8 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
                 CpuCalibration.Result r = CpuCalibration.calibrate(null);
                 store(r.tuning(), r.measured());
                 System.err.println("mrine: CPU choices " + r.tuning().toJson() + " stored in " + storedPath());
+                String hint = CpuCalibration.nativeBlasHint();
+                if (hint != null) System.err.println("mrine: " + hint);
             } catch (RuntimeException e) {
                 System.err.println("mrine: CPU calibration failed (" + e.getMessage() + "); using the defaults");
             }

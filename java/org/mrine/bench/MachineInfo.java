@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
 import org.mrine.backend.cpu.CpuIdentity;
+import org.mrine.backend.cpu.CpuTuning;
 
 /** What a benchmark result must say about where it ran. */
 public final class MachineInfo {
@@ -22,6 +23,8 @@ public final class MachineInfo {
         m.put("cpu_id", cpu.id());
         if (cpu.microarchitecture() != null) m.put("microarchitecture", cpu.microarchitecture());
         m.put("vector_bits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        // 16 or 32: which register tiles fit (an AVX-512 CPU whose JVM keeps to AVX2 has 16)
+        m.put("vector_registers", CpuTuning.vectorRegisters());
         m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("max_heap_mb", Runtime.getRuntime().maxMemory() / (1 << 20));

@@ -82,7 +82,7 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
      * 19.9 for 6x2 on the 2-core AMD EPYC), else 16. The flag is read from HotSpot; on a JVM that
      * does not say, 512-bit vectors stand for AVX-512.
      */
-    static int vectorRegisters() {
+    public static int vectorRegisters() {
         String arch = System.getProperty("os.arch", "");
         if (arch.equals("aarch64")) return 32;
         if (!arch.equals("amd64") && !arch.equals("x86_64")) return 16;

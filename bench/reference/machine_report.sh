@@ -10,6 +10,7 @@
 # and "run"; on more than 2 cores, the step at 1, 2, 4, ... threads (...-threads.jsonl); prints the
 # table (markdown) on stdout and saves it beside them as ...-report.md.
 # --serve keeps mrine bench's live-serving part (Redis, LSL); by default it is skipped.
+# Where the JVM keeps an AVX-512 CPU at AVX2 by default, the second width is AVX-512 (-XX:UseAVX=3).
 # The AVX2 width is an AVX2-only machine emulated: the JVM at -XX:UseAVX=2, and the native libraries
 # of both sides on their AVX2 kernels too (they pick from the CPU, not from the JVM): OpenBLAS's
 # Haswell core (ours and the reference's PyTorch, whose BLAS is the system's), BLIS's haswell
@@ -34,8 +35,17 @@ stem="$results/$date-cpu-$cpu-${cores}core-$commit"
 sbs="$results/$date-side-by-side-$cpu-${cores}core.jsonl"
 mkdir -p "$results"
 
+# the JVM the mrine launcher runs: JDK 25 unless JAVA_HOME is one
+JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+if [ -d "$JDK25" ] && ! grep -qs '^JAVA_VERSION="25' "${JAVA_HOME:-/nonexistent}/release"; then java="$JDK25/bin/java"; else java="${JAVA_HOME:+$JAVA_HOME/bin/}java"; fi
+
 widths=(native)
-if grep -qw avx512f /proc/cpuinfo && grep -qw avx2 /proc/cpuinfo; then widths+=(avx2); fi
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx2 /proc/cpuinfo; then
+    # HotSpot keeps some AVX-512 CPUs at AVX2 unless told otherwise (Skylake-SP steppings before 5):
+    # there its own width is AVX2 already, and AVX-512 (-XX:UseAVX=3) is the other one to measure
+    jvm_avx=$("$java" -XX:+PrintFlagsFinal -version 2> /dev/null | awk '$2 == "UseAVX" {print $4}')
+    if [ "${jvm_avx:-3}" -ge 3 ]; then widths+=(avx2); else widths+=(avx512); fi
+fi
 
 files=()
 for w in "${widths[@]}"; do
@@ -44,6 +54,11 @@ for w in "${widths[@]}"; do
         # BLIS 0.9 reads its arch_t number (3: haswell); bench's cpu_tuning.blas_kernels shows what ran
         export OPENBLAS_CORETYPE=Haswell BLIS_ARCH_TYPE=3 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
         echo "machine_report: $w: calibrating on the AVX2 kernels ..." >&2
+        MRINE_JAVA_OPTS="$opts" ./mrine tune > /dev/null
+    elif [ "$w" = avx512 ]; then
+        opts="-XX:UseAVX=3"; suffix="-avx512"
+        unset OPENBLAS_CORETYPE BLIS_ARCH_TYPE ONEDNN_MAX_CPU_ISA ATEN_CPU_CAPABILITY
+        echo "machine_report: $w: calibrating with 512-bit vectors ..." >&2
         MRINE_JAVA_OPTS="$opts" ./mrine tune > /dev/null
     else
         opts=""; suffix=""
@@ -69,9 +84,6 @@ python3 bench/reference/machine_table.py "$sbs" "$commit" "$cpu" "$cores" "${fil
 # mrine tune weighs one thread against all only, and a step's sections may not feed many cores
 if [ "$cores" -gt 2 ]; then
     echo "machine_report: the step at 1, 2, 4, ... $cores threads ..." >&2
-    JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
-    java="${JAVA_HOME:-$JDK25}/bin/java"
-    [ -x "$java" ] || java=java
     scaling="$stem-threads.jsonl"
     : > "$scaling"
     n=1

@@ -2,14 +2,14 @@
 """Issue 16's table (markdown) from a machine's `mrine bench --json` files and its side-by-side rounds:
    machine_table.py ROUNDS.jsonl COMMIT CPU CORES WIDTH=BENCH.json [WIDTH=BENCH.json ...]
 machine_report.sh runs it; run alone, it re-makes a table from results already saved (rounds of COMMIT
-written by machine_report.sh, WIDTH native or avx2)."""
+written by machine_report.sh, WIDTH native, avx2 or avx512)."""
 import json, statistics, sys
 sbs, commit, cpu, cores = sys.argv[1:5]
 runs = [a.split("=", 1) for a in sys.argv[5:]]
 rounds = [json.loads(l) for l in open(sbs) if l.strip()]
 
 def ours(rounds, width):
-    opts = "-XX:UseAVX=2" if width == "avx2" else ""
+    opts = {"avx2": "-XX:UseAVX=2", "avx512": "-XX:UseAVX=3"}.get(width, "")
     return [r for r in rounds if r.get("mrine_commit") == commit and r.get("mrine_java_opts", "") == opts
             and r.get("run", "").startswith("machine_report.sh")]
 

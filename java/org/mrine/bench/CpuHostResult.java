@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  */
 final class CpuHostResult {
     private static final Pattern FILE = Pattern.compile("(tune|ours|ref)-(\\d+)(?:-(\\d+))?(?:-t(\\d+))?\\.json");
+    private static final Pattern THREADS_FILE = Pattern.compile("threads-(\\d+)\\.json");
 
     private CpuHostResult() {
     }
@@ -46,8 +47,12 @@ final class CpuHostResult {
         if (Files.exists(missing)) host.put("reference_missing", GpuRunResult.text(missing));
         // cores (most first) -> round -> its files; a tune file alone still shows the choices
         Map<Integer, Map<Integer, List<Matcher>>> byCores = new TreeMap<>(Comparator.reverseOrder());
+        // thread count -> its file, fewest threads first
+        Map<Integer, Path> threadFiles = new TreeMap<>();
         try (var files = Files.list(dir)) {
             for (Path f : files.sorted().toList()) {
+                Matcher t = THREADS_FILE.matcher(f.getFileName().toString());
+                if (t.matches()) threadFiles.put(Integer.parseInt(t.group(1)), f);
                 Matcher m = FILE.matcher(f.getFileName().toString());
                 if (!m.matches()) continue;
                 Map<Integer, List<Matcher>> rounds = byCores.computeIfAbsent(Integer.parseInt(m.group(2)), c -> new TreeMap<>());
@@ -76,7 +81,7 @@ final class CpuHostResult {
             out.put(String.valueOf(c.getKey()), figures);
         }
         host.put("by_cores", out);
-        Map<String, Object> scaling = threadScaling(dir);
+        Map<String, Object> scaling = threadScaling(threadFiles);
         if (!scaling.isEmpty()) host.put("thread_scaling", scaling);
         Path stream = dir.resolve("stream.json");
         if (Files.exists(stream)) {
@@ -115,28 +120,18 @@ final class CpuHostResult {
         return round;
     }
 
-    private static final Pattern THREADS_FILE = Pattern.compile("threads-(\\d+)\\.json");
-
-    /** threads-T.json: {"by_threads": [{threads, ms_per_sample_step}, ...] (fewest first), "fastest_threads"}. */
-    private static Map<String, Object> threadScaling(Path dir) {
-        Map<Integer, Object> byThreads = new TreeMap<>();
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                Matcher m = THREADS_FILE.matcher(f.getFileName().toString());
-                if (m.matches()) byThreads.put(Integer.parseInt(m.group(1)), GpuRunResult.readValue(f));
-            }
-        } catch (IOException | UncheckedIOException e) {
-            return Map.of();
-        }
+    /** threads-T.json files by T: {"by_threads": [{threads, ms_per_sample_step}, ...] (fewest first), "fastest_threads"}. */
+    private static Map<String, Object> threadScaling(Map<Integer, Path> threadFiles) {
         Map<String, Object> scaling = new LinkedHashMap<>();
         List<Object> rows = new ArrayList<>();
         Integer fastest = null;
         double best = Double.MAX_VALUE;
-        for (Map.Entry<Integer, Object> e : byThreads.entrySet()) {
-            Double ms = msPerSampleStep(e.getValue());
+        for (Map.Entry<Integer, Path> e : threadFiles.entrySet()) {
+            Object v = GpuRunResult.readValue(e.getValue());
+            Double ms = msPerSampleStep(v);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("threads", (long) e.getKey());
-            row.put("ms_per_sample_step", ms != null ? ms : e.getValue());
+            row.put("ms_per_sample_step", ms != null ? ms : v);
             rows.add(row);
             if (ms != null && ms < best) {
                 best = ms;

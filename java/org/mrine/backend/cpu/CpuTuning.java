@@ -79,10 +79,18 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
      * How many vector registers C2 allocates from: 32 on ARM64, and on x86 where the JVM uses
      * AVX-512's encoding ({@code UseAVX} 3, which also gives 128- and 256-bit vectors registers
      * 16 to 31: with {@code -XX:MaxVectorSize=16} the 6x4 tile ran at 39.7 GFLOP/s on 64^3 against
-     * 19.9 for 6x2 on the 2-core AMD EPYC), else 16. The flag is read from HotSpot; on a JVM that
-     * does not say, 512-bit vectors stand for AVX-512.
+     * 19.9 for 6x2 on the 2-core AMD EPYC), else 16. The flag is read from HotSpot once (it cannot
+     * change while the JVM runs); on a JVM that does not say, 512-bit vectors stand for AVX-512.
      */
     public static int vectorRegisters() {
+        return VectorRegisters.COUNT;
+    }
+
+    private static final class VectorRegisters {
+        static final int COUNT = read();
+    }
+
+    private static int read() {
         String arch = System.getProperty("os.arch", "");
         if (arch.equals("aarch64")) return 32;
         if (!arch.equals("amd64") && !arch.equals("x86_64")) return 16;

@@ -183,9 +183,10 @@ run_cpu() {
         side 2 1 "1 2" "${two[@]}"
         took=$((took + $(date +%s) - t0))
     fi
-    # the step at every core's thread, half as many, a quarter, ... one: mrine tune weighs one thread
-    # against all only, and a step's sections (16 row chunks, 65 tracks at most) may not feed many
-    # cores. Most threads first, where the answer is; each count while the last one's time fits twice.
+    # the step at every core's thread, half as many, a quarter, ... one, a fresh JVM per count: checks
+    # the count mrine tune chose from the same step timed in turns in one JVM (a step's sections, 16
+    # row chunks and 65 tracks at most, may not feed many cores). Most threads first, where the
+    # answer is; each count while the last one's time fits twice.
     if [ "$all" -gt 2 ]; then
         local n=$all last=20
         while [ $(($(date +%s) + 2 * last + 5)) -lt "${PHASE_END:-0}" ]; do

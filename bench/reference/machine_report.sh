@@ -80,8 +80,8 @@ done
 
 python3 bench/reference/machine_table.py "$sbs" "$commit" "$cpu" "$cores" "${files[@]}" > "$stem-report.md.tmp"
 
-# the step at 1, 2, 4, ... threads up to every core (this machine's width, its stored choices otherwise):
-# mrine tune weighs one thread against all only, and a step's sections may not feed many cores
+# the step at 1, 2, 4, ... threads up to every core (this machine's width, its stored choices otherwise),
+# a fresh JVM per count: checks the count mrine tune chose from the same step timed in one JVM
 if [ "$cores" -gt 2 ]; then
     echo "machine_report: the step at 1, 2, 4, ... $cores threads ..." >&2
     scaling="$stem-threads.jsonl"

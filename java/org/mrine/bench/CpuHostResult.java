@@ -30,8 +30,9 @@ import java.util.regex.Pattern;
  * against the reference's faster thread count, ms per sample-step), and the median ratio. The
  * reference's faster count, because torch's default is not always its best: on the 2-core AMD EPYC
  * of bench/README its default is one thread, and two threads take twice as long. And the step's
- * thread scaling, ms per sample-step by thread count with the fastest count: {@code mrine tune}
- * chooses between one thread and every core only.
+ * thread scaling, ms per sample-step by thread count with the fastest count, a fresh JVM per count:
+ * it checks the thread count {@code mrine tune} chose from the same step timed in one JVM
+ * ({@code tuning_step_ms_by_threads}).
  */
 final class CpuHostResult {
     private static final Pattern FILE = Pattern.compile("(tune|ours|ref)-(\\d+)(?:-(\\d+))?(?:-t(\\d+))?\\.json");
@@ -68,6 +69,10 @@ final class CpuHostResult {
             if (Files.exists(tuneFile)) {
                 Object tune = GpuRunResult.readValue(tuneFile);
                 figures.put("tuning", tune instanceof Map<?, ?> t && t.containsKey("choices") ? t.get("choices") : tune);
+                // the calibration's own step timing (one JVM, in turns), beside thread_scaling's (a JVM per count)
+                if (tune instanceof Map<?, ?> t && t.get("measured") instanceof Map<?, ?> m && m.get("step_ms_per_sample_step_by_threads") != null) {
+                    figures.put("tuning_step_ms_by_threads", m.get("step_ms_per_sample_step_by_threads"));
+                }
             }
             List<Object> rounds = new ArrayList<>();
             List<Double> ratios = new ArrayList<>();

@@ -6,6 +6,8 @@ import java.util.SplittableRandom;
 import org.mrine.backend.Backend;
 import org.mrine.backend.Backends;
 import org.mrine.backend.cpu.Blas;
+import org.mrine.backend.cpu.CpuCalibration;
+import org.mrine.backend.cpu.StepProbe;
 import org.mrine.model.Batch;
 import org.mrine.model.ModelConfig;
 import org.mrine.model.MrineModel;
@@ -65,6 +67,44 @@ public final class TrainStep {
             long flops = backend.equals("cpu")
                     ? Blas.countFlops(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng))) : 0;
             return new Result(ms, flops);
+        }
+    }
+
+    /**
+     * The paper-size training step (B = 32, T = 50, as {@code mrine bench}'s {@code train.T50}) on
+     * the CPU backend, warmed up under the tuning in force, for the calibration to time at each
+     * thread count ({@link CpuCalibration#timeStepsWith}).
+     */
+    public static StepProbe calibrationStep() {
+        final int trials = 32, steps = 50;
+        Backend be = Backends.create("cpu");
+        try {
+            ModelConfig cfg = BenchSetups.paper();
+            MrineModel model = new MrineModel(cfg, be);
+            model.initialize(new SplittableRandom(1));
+            Batch batch = BenchSetups.batch(cfg, trials, steps, BenchSetups.FIELD_EVERY, 2);
+            SplitMix64 noiseRng = new SplitMix64(3);
+            Runnable step = () -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
+            warmUp(step, 3, 2);
+            return new StepProbe() {
+                @Override
+                public void step() {
+                    step.run();
+                }
+
+                @Override
+                public int sampleSteps() {
+                    return trials * steps;
+                }
+
+                @Override
+                public void close() {
+                    be.close();
+                }
+            };
+        } catch (RuntimeException | Error e) {
+            be.close();
+            throw e;
         }
     }
 

@@ -3,6 +3,8 @@ package org.mrine.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import org.mrine.backend.cpu.CpuCalibration;
+import org.mrine.bench.TrainStep;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,6 +33,8 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit status (tests call this directly). */
     public static int execute(String... args) {
+        // the CPU calibration (mrine tune, or the launcher's first use) chooses the thread count on the training step itself
+        CpuCalibration.timeStepsWith(TrainStep::calibrationStep);
         List<String> rest = new ArrayList<>();
         boolean debug = false, options = true;
         for (String a : args) {

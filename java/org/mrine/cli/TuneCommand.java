@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code mrine tune}: measures this machine and stores the CPU backend's choices for it. */
 @Command(name = "tune", mixinStandardHelpOptions = true,
-        description = {"Calibrates the CPU backend on this machine (a few seconds): threads, GEMM tile, when products",
+        description = {"Calibrates the CPU backend on this machine (under a minute): threads, GEMM tile, when products",
                 "split over the threads, whether a native BLAS takes the large products. Stored per machine and CPU",
                 "model under ~/.cache/mrine/cpu-tuning/ and used by every later run (the mrine launcher runs it once",
                 "on first use). -Dmrine.<choice>=VALUE overrides a stored choice for one run."})

@@ -34,7 +34,8 @@ class CpuHostResultTest {
     @SuppressWarnings("unchecked")
     void roundsRatiosAgainstTheFasterReferenceAndTheirMedianPerCoreCount() throws IOException {
         write("lscpu.txt", "Model name: Example CPU\nVector: avx2 avx512f fma");
-        write("tune-16.json", "{\"choices\":{\"threads\":16,\"gemm.tile\":\"6x4\"},\"measured\":{}}");
+        write("tune-16.json", "{\"choices\":{\"threads\":8,\"gemm.tile\":\"6x4\"},"
+                + "\"measured\":{\"step_ms_per_sample_step_by_threads\":{\"1\":0.8,\"8\":0.09,\"16\":0.11}}}");
         write("tune-2.json", "{\"choices\":{\"threads\":2,\"gemm.tile\":\"4x4\"}}");
         // 16 cores: torch's default (16 threads) slower than one thread in round 1, faster in round 2
         write("ref-16-1-t0.json", ref(4.0, 16));
@@ -68,7 +69,9 @@ class CpuHostResultTest {
         assertEquals(List.of("16", "2"), List.copyOf(byCores.keySet()), "most cores first");
 
         Map<String, Object> sixteen = (Map<String, Object>) byCores.get("16");
-        assertEquals(Map.of("threads", 16L, "gemm.tile", "6x4"), sixteen.get("tuning"));
+        assertEquals(Map.of("threads", 8L, "gemm.tile", "6x4"), sixteen.get("tuning"));
+        assertEquals(List.of("1", "8", "16"), List.copyOf(((Map<String, Object>) sixteen.get("tuning_step_ms_by_threads")).keySet()));
+        assertEquals(0.09, ((Map<String, Object>) sixteen.get("tuning_step_ms_by_threads")).get("8"));
         List<Map<String, Object>> rounds = (List<Map<String, Object>>) sixteen.get("rounds");
         assertEquals(4, rounds.size());
         assertEquals(30.0, rounds.get(0).get("ratio"), "round 1 against the faster reference: 3.0 / 0.1");

@@ -10,13 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The short measurement behind {@link CpuTuning} ({@code mrine tune}; a few seconds): the machine's
- * multiply-add peak on one core and on all, then each choice timed on the products a training step
- * spends its time in. Every time is the best of several repeats: on a machine shared with other
+ * The short measurement behind {@link CpuTuning} ({@code mrine tune}; under a minute on 2 cores): the
+ * machine's multiply-add peak on one core and on all, then each choice timed on the products a
+ * training step spends its time in, and the thread count on the step itself. Every time is the best of several repeats: on a machine shared with other
  * processes the best repeat is the one least disturbed, so the choice tracks the hardware rather
  * than the neighbours' load at that moment. A choice must win by a margin to replace the default.
  */
@@ -215,6 +216,18 @@ public final class CpuCalibration {
      * slice is the one the neighbours disturbed least.
      */
     static Map<String, Double> measureInTurns(List<Candidate> candidates, double roundMillis) {
+        double[] best = bestNanos(candidates, roundMillis, true);
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int i = 0; i < candidates.size(); i++) out.put(candidates.get(i).key(), round(candidates.get(i).flops() / best[i]));
+        return out;
+    }
+
+    /**
+     * The best time of one call of each candidate, in ns, measured in turns as {@link #measureInTurns}
+     * says; {@code sameSpeed}: candidates doing the same work differ by less than five times once
+     * compiled (tile and library choices), so a wider gap means the JIT has not finished.
+     */
+    static double[] bestNanos(List<Candidate> candidates, double roundMillis, boolean sameSpeed) {
         double[] best = new double[candidates.size()];
         java.util.Arrays.fill(best, Double.MAX_VALUE);
         for (int round = 0; round < 12; round++) {
@@ -238,17 +251,16 @@ public final class CpuCalibration {
                     } while (System.nanoTime() < end);
                 }
             }
-            if (round >= 2 && !changed && JIT.getTotalCompilationTime() == compiled && !lagging(candidates, best)) break;
+            if (round >= 2 && !changed && JIT.getTotalCompilationTime() == compiled && !(sameSpeed && lagging(candidates, best))) break;
         }
-        Map<String, Double> out = new LinkedHashMap<>();
-        for (int i = 0; i < candidates.size(); i++) out.put(candidates.get(i).key(), round(candidates.get(i).flops() / best[i]));
-        return out;
+        return best;
     }
 
     // ------------------------------------------------------------------ calibration
 
     /** Measures and chooses; log gets one line per decision (null: quiet). Nothing is stored. */
     public static Result calibrate(PrintStream log) {
+        running = true;
         final int cores = CpuTuning.cores();
         final double roundMillis = 80;
         Map<String, Object> measured = new LinkedHashMap<>();
@@ -408,7 +420,68 @@ public final class CpuCalibration {
             }
             chosen = chosen.withBlas(bestLib, bestWork);
             say(log, "products: %s%s", bestLib, bestLib.equals("java") ? "" : " from " + bestWork + " multiply-adds");
+            chosen = threadsByStep(chosen, measured, log);
             return new Result(chosen, measured);
+        } finally {
+            running = false;
+        }
+    }
+
+    // ------------------------------------------------------------------ the step itself
+
+    private static volatile Supplier<StepProbe> stepProbe;
+    private static volatile boolean running;
+
+    /** Makes the calibration time the training step that {@code probe} builds when it chooses the thread count. */
+    public static void timeStepsWith(Supplier<StepProbe> probe) {
+        stepProbe = probe;
+    }
+
+    /** Whether a calibration is under way in this JVM (a backend its step builds must not start another). */
+    static boolean running() {
+        return running;
+    }
+
+    /** 1, 2, 4, ... below cores, and cores. */
+    static List<Integer> threadCounts(int cores) {
+        List<Integer> counts = new ArrayList<>();
+        for (int c = 1; c < cores; c *= 2) counts.add(c);
+        counts.add(cores);
+        return counts;
+    }
+
+    /**
+     * The thread count from the training step itself, where the layers above the backend supply one
+     * ({@link #timeStepsWith}; {@code mrine tune} and the launcher's first use do): the step timed in
+     * turns at 1, 2, 4, ... threads and at every core, best of several. The kernels above scale with
+     * as many independent items as there are threads; a step hands out only as many as it has trials,
+     * covariance tracks and row chunks, meets at the end of every section, and on cores that share
+     * their units (two hyper-threads of one core) it may run fastest below every core. Another count
+     * replaces the kernels' choice only on a lead of more than {@link #MARGIN}, as every choice does;
+     * the bits do not depend on it.
+     */
+    private static CpuTuning threadsByStep(CpuTuning chosen, Map<String, Object> measured, PrintStream log) {
+        Supplier<StepProbe> probe = stepProbe;
+        int cores = CpuTuning.cores();
+        if (probe == null || cores < 2) return chosen;
+        try (CpuTuning.Scope scope = CpuTuning.use(chosen); StepProbe step = probe.get()) {
+            List<Integer> counts = threadCounts(cores);
+            List<Candidate> runs = new ArrayList<>();
+            for (int c : counts) runs.add(new Candidate(c + " threads", chosen.withThreads(c), step::step, 0));
+            double[] ns = bestNanos(runs, 100, false);
+            Map<Integer, Double> speed = new LinkedHashMap<>();
+            Map<String, Object> ms = new LinkedHashMap<>();
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < counts.size(); i++) {
+                double perSampleStep = ns[i] / 1e6 / step.sampleSteps();
+                speed.put(counts.get(i), 1 / perSampleStep);
+                ms.put(Integer.toString(counts.get(i)), Math.round(perSampleStep * 1e5) / 1e5);
+                line.append(i == 0 ? "" : ", ").append(counts.get(i)).append(": ").append(String.format("%.4f", perSampleStep));
+            }
+            measured.put("step_ms_per_sample_step_by_threads", ms);
+            int threads = choose(speed, chosen.threads());
+            say(log, "training step, ms per sample-step by threads: %s; %d threads", line, threads);
+            return chosen.withThreads(threads);
         }
     }
 

@@ -274,10 +274,13 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
 
     /**
      * With {@code -Dmrine.tune.auto=true} (the {@code mrine} launcher sets it), calibrates and
-     * stores the choices when this machine has none stored yet: a few seconds, once.
+     * stores the choices when this machine has none stored yet: once, under a minute on 2 cores.
      */
     public static void calibrateOnFirstUse() {
-        if (autoCalibrated || !Boolean.getBoolean("mrine.tune.auto") || "off".equals(System.getProperty("mrine.tuning")) || stored()) return;
+        if (autoCalibrated || CpuCalibration.running() || !Boolean.getBoolean("mrine.tune.auto") || "off".equals(System.getProperty("mrine.tuning"))
+                || stored()) {
+            return;
+        }
         synchronized (CpuTuning.class) {
             if (autoCalibrated) return;
             autoCalibrated = true;

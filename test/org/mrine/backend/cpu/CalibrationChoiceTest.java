@@ -37,4 +37,23 @@ class CalibrationChoiceTest {
         blocks.put(128, 88.1);
         assertEquals(128, CpuCalibration.choose(blocks, 256), "128 KiB leads by 8.1%");
     }
+
+    /**
+     * The training step's thread counts, and the choice among them: `mrine tune` told it had 4 cores
+     * on the 2-core AMD EPYC (2026-12-03, ms per sample-step) chose 2 threads over the kernels' 4.
+     */
+    @Test
+    void theStepIsTimedAtPowersOfTwoAndEveryCore() {
+        assertEquals(java.util.List.of(1), CpuCalibration.threadCounts(1));
+        assertEquals(java.util.List.of(1, 2), CpuCalibration.threadCounts(2));
+        assertEquals(java.util.List.of(1, 2, 4, 8, 12), CpuCalibration.threadCounts(12));
+        assertEquals(java.util.List.of(1, 2, 4, 8, 16), CpuCalibration.threadCounts(16));
+        Map<Integer, Double> speed = new LinkedHashMap<>();
+        speed.put(1, 1 / 0.1664);
+        speed.put(2, 1 / 0.0905);
+        speed.put(4, 1 / 0.0998);
+        assertEquals(2, CpuCalibration.choose(speed, 4), "2 threads lead 4 by 10%");
+        speed.put(2, 1 / 0.0940);
+        assertEquals(4, CpuCalibration.choose(speed, 4), "by 6% only");
+    }
 }

@@ -482,6 +482,11 @@ public final class CpuCalibration {
             int threads = choose(speed, chosen.threads());
             say(log, "training step, ms per sample-step by threads: %s; %d threads", line, threads);
             return chosen.withThreads(threads);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // the kernels' choice stands: a step that cannot run here must not cost the rest of the calibration
+            measured.put("step_ms_per_sample_step_by_threads", "not measured: " + e);
+            say(log, "training step not timed (%s); threads from the kernels: %d", e, chosen.threads());
+            return chosen;
         }
     }
 

@@ -126,6 +126,9 @@ final class BenchCommand implements Callable<Integer> {
         cpu.put("choices", tuning.toJson());
         cpu.put("source", cpuChoices.isEmpty() ? tuningSource : "--cpu " + String.join(",", cpuChoices) + " over " + tuningSource);
         cpu.put("gemm_tiles_c2_only", org.mrine.backend.cpu.VectorJit.outcome());
+        // the training step the stored calibration timed at each thread count (mrine tune), where it did
+        Object stepByThreads = CpuTuning.storedMeasurement("step_ms_per_sample_step_by_threads");
+        if (stepByThreads != null) cpu.put("calibration_step_ms_by_threads", stepByThreads);
         // the library picks its kernels from the CPU, not from the JVM's width (-XX:UseAVX=2)
         cpu.put("blas_kernels", CpuTuning.nativeBlasKernels());
         out.put("cpu_tuning", cpu);

@@ -19,7 +19,8 @@ import org.mrine.io.Json;
  * {@code mrine tune} chooses the thread count on the training step itself, at 1, 2, 4, ... threads
  * and every core: checked in a child JVM told it has 4 cores (-XX:ActiveProcessorCount=4; this
  * machine may have 2), with the launcher's first-use calibration switched on, as the launcher runs
- * it. The step it times builds a CPU backend, which must not start a second calibration.
+ * it. The step it times builds a CPU backend, which must not start a second calibration. A
+ * {@code mrine bench} after it runs on the stored choice and shows the step times behind it.
  */
 class TuneThreadsTest {
     @Test
@@ -55,5 +56,17 @@ class TuneThreadsTest {
         // another count replaces the kernels' choice on a lead of more than 8%: none is further ahead of the choice
         assertTrue(atChoice <= fastest * 1.08 + 1e-5, threads + " threads chosen, step times " + byThreads);
         assertTrue(err.contains("mrine tune: training step, ms per sample-step by threads: 1: "), err);
+
+        // mrine bench on the same machine runs on that choice and shows what the calibration timed
+        List<String> bench = new ArrayList<>(cmd.subList(0, cmd.size() - 1));
+        bench.addAll(List.of("bench", "--json", "--quick", "--no-scale", "--no-serve"));
+        Process b = new ProcessBuilder(bench).redirectOutput(dir.resolve("bench.txt").toFile()).redirectError(dir.resolve("bench-err.txt").toFile()).start();
+        assertTrue(b.waitFor(300, TimeUnit.SECONDS), "mrine bench did not finish");
+        assertEquals(0, b.exitValue(), Files.readString(dir.resolve("bench-err.txt")));
+        String benchOut = Files.readString(dir.resolve("bench.txt"));
+        Map<String, Object> cpu = Json.object(Json.object(Json.parse(benchOut.substring(benchOut.indexOf('{'))), "mrine bench").get("cpu_tuning"), "cpu_tuning");
+        assertEquals(threads, ((Number) Json.object(cpu.get("choices"), "choices").get("threads")).longValue(), cpu.toString());
+        assertEquals(byThreads, cpu.get("calibration_step_ms_by_threads"));
+        assertTrue(String.valueOf(cpu.get("source")).startsWith(storedFile.toString()), cpu.toString());
     }
 }

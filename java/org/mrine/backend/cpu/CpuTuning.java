@@ -297,6 +297,18 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         }
     }
 
+    /** One figure the stored calibration of this machine measured ({@code measured.KEY}), or null. */
+    public static Object storedMeasurement(String key) {
+        Path file = storedPath();
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            Object measured = Json.object(Json.parse(Files.readString(file)), file.toString()).get("measured");
+            return measured instanceof Map<?, ?> m ? m.get(key) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Whether a stored calibration exists for this machine. */
     public static boolean stored() {
         return Files.isRegularFile(storedPath());

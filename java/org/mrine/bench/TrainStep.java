@@ -53,21 +53,26 @@ public final class TrainStep {
     public static Result measure(String backend, ModelConfig cfg, int trials, int steps, int fieldEvery, int warmup,
                                  double warmupSeconds, int repeats) {
         try (Backend be = Backends.create(backend)) {
-            MrineModel model = new MrineModel(cfg, be);
-            model.initialize(new SplittableRandom(1));
-            Batch batch = BenchSetups.batch(cfg, trials, steps, fieldEvery, 2);
-            SplitMix64 noiseRng = new SplitMix64(3);  // the training's stream, so the dropout factors take its path
-            warmUp(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng)), warmup, warmupSeconds);
+            Runnable step = step(be, cfg, trials, steps, fieldEvery);
+            warmUp(step, warmup, warmupSeconds);
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
-                model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
+                step.run();
                 ms[i] = (System.nanoTime() - t0) / 1e6 / ((double) trials * steps);
             }
-            long flops = backend.equals("cpu")
-                    ? Blas.countFlops(() -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng))) : 0;
+            long flops = backend.equals("cpu") ? Blas.countFlops(step) : 0;
             return new Result(ms, flops);
         }
+    }
+
+    /** One fwd+bwd step of a model initialized from seed 1 on the set-up's synthetic batch, with training noise. */
+    private static Runnable step(Backend be, ModelConfig cfg, int trials, int steps, int fieldEvery) {
+        MrineModel model = new MrineModel(cfg, be);
+        model.initialize(new SplittableRandom(1));
+        Batch batch = BenchSetups.batch(cfg, trials, steps, fieldEvery, 2);
+        SplitMix64 noiseRng = new SplitMix64(3);  // the training's stream, so the dropout factors take its path
+        return () -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
     }
 
     /**
@@ -79,12 +84,7 @@ public final class TrainStep {
         final int trials = 32, steps = 50;
         Backend be = Backends.create("cpu");
         try {
-            ModelConfig cfg = BenchSetups.paper();
-            MrineModel model = new MrineModel(cfg, be);
-            model.initialize(new SplittableRandom(1));
-            Batch batch = BenchSetups.batch(cfg, trials, steps, BenchSetups.FIELD_EVERY, 2);
-            SplitMix64 noiseRng = new SplitMix64(3);
-            Runnable step = () -> model.lossAndGradient(batch, new TrainingNoise(0.1, 0.3, noiseRng));
+            Runnable step = step(be, BenchSetups.paper(), trials, steps, BenchSetups.FIELD_EVERY);
             warmUp(step, 3, 2);
             return new StepProbe() {
                 @Override

@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The short measurement behind {@link CpuTuning} ({@code mrine tune}; under a minute on 2 cores): the
  * machine's multiply-add peak on one core and on all, then each choice timed on the products a
- * training step spends its time in, and the thread count on the step itself. Every time is the best of several repeats: on a machine shared with other
- * processes the best repeat is the one least disturbed, so the choice tracks the hardware rather
- * than the neighbours' load at that moment. A choice must win by a margin to replace the default.
+ * training step spends its time in, and the thread count on the step itself. Every time is the best
+ * of several repeats: on a machine shared with other processes the best repeat is the one least
+ * disturbed, so the choice tracks the hardware rather than the neighbours' load at that moment. A
+ * choice must win by a margin to replace the default.
  */
 public final class CpuCalibration {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;

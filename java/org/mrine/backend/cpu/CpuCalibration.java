@@ -339,25 +339,7 @@ public final class CpuCalibration {
             chosen = chosen.withThreads(threads);
 
             // parallel.work: the smallest layer product that gains from the threads
-            if (threads > 1) {
-                List<Candidate> runs = new ArrayList<>();
-                int[] sizes = {512, 256, 128, 64, 32};
-                for (int m : sizes) {
-                    Shape s = new Shape(m + "x128x128", false, false, m, 128, 128);
-                    Operands ops = new Operands(arena, s, rng);
-                    runs.add(product(s.name() + " 1", s, ops, chosen.withParallelWork(Long.MAX_VALUE)));
-                    runs.add(product(s.name() + " " + threads, s, ops, chosen.withParallelWork(1)));
-                }
-                Map<String, Double> r = measureInTurns(runs, roundMillis / 4);
-                measured.put("parallel_split_gflops", r);
-                long work = Long.MAX_VALUE;
-                for (int m : sizes) {
-                    if (r.get(m + "x128x128 " + threads) > r.get(m + "x128x128 1") * (1 + MARGIN)) work = (long) m * 128 * 128; else break;
-                }
-                if (work == Long.MAX_VALUE) work = 1L << 24;
-                chosen = chosen.withParallelWork(work);
-                say(log, "products of at least %d multiply-adds split over %d threads", work, threads);
-            }
+            chosen = parallelWork(chosen, arena, rng, roundMillis, measured, log);
 
             // native BLAS: on the batched products, against the Java kernels with the same threads
             Operands wideIn = new Operands(arena, WIDE_IN, rng);
@@ -421,11 +403,41 @@ public final class CpuCalibration {
             }
             chosen = chosen.withBlas(bestLib, bestWork);
             say(log, "products: %s%s", bestLib, bestLib.equals("java") ? "" : " from " + bestWork + " multiply-adds");
+            int kernelThreads = chosen.threads();
             chosen = threadsByStep(chosen, measured, log);
+            // the split was measured for the kernels' count: again for the step's
+            if (chosen.threads() != kernelThreads) chosen = parallelWork(chosen, arena, rng, roundMillis, measured, log);
             return new Result(chosen, measured);
         } finally {
             running = false;
         }
+    }
+
+    /**
+     * From what size a product splits its rows over {@code chosen.threads()}: the smallest layer
+     * product (m x 128 x 128, m from 512 down) that gains more than {@link #MARGIN} from the split.
+     */
+    private static CpuTuning parallelWork(CpuTuning chosen, Arena arena, SplittableRandom rng, double roundMillis,
+                                          Map<String, Object> measured, PrintStream log) {
+        int threads = chosen.threads();
+        if (threads <= 1) return chosen;
+        List<Candidate> runs = new ArrayList<>();
+        int[] sizes = {512, 256, 128, 64, 32};
+        for (int m : sizes) {
+            Shape s = new Shape(m + "x128x128", false, false, m, 128, 128);
+            Operands ops = new Operands(arena, s, rng);
+            runs.add(product(s.name() + " 1", s, ops, chosen.withParallelWork(Long.MAX_VALUE)));
+            runs.add(product(s.name() + " " + threads, s, ops, chosen.withParallelWork(1)));
+        }
+        Map<String, Double> r = measureInTurns(runs, roundMillis / 4);
+        measured.put("parallel_split_gflops", r);
+        long work = Long.MAX_VALUE;
+        for (int m : sizes) {
+            if (r.get(m + "x128x128 " + threads) > r.get(m + "x128x128 1") * (1 + MARGIN)) work = (long) m * 128 * 128; else break;
+        }
+        if (work == Long.MAX_VALUE) work = 1L << 24;
+        say(log, "products of at least %d multiply-adds split over %d threads", work, threads);
+        return chosen.withParallelWork(work);
     }
 
     // ------------------------------------------------------------------ the step itself

@@ -178,6 +178,8 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
 
     private static volatile CpuTuning current;
     private static volatile String source = "defaults";
+    /** What the stored calibration that {@link #current()} was loaded from measured (empty where none was read). */
+    private static volatile Map<String, Object> storedMeasured = Map.of();
 
     /** The choices in force (loaded on first use). */
     public static CpuTuning current() {
@@ -222,6 +224,7 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
     private static CpuTuning load() {
         CpuTuning t = defaults();
         StringBuilder from = new StringBuilder("defaults");
+        Map<String, Object> measured = Map.of();
         if (!"off".equals(System.getProperty("mrine.tuning"))) {
             Path file = storedPath();
             if (Files.isRegularFile(file)) {
@@ -229,6 +232,7 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
                     Map<String, Object> stored = Json.object(Json.parse(Files.readString(file)), file.toString());
                     t = fromJson(Json.object(stored.get("choices"), file + ": choices"), file.toString());
                     from = new StringBuilder(file.toString());
+                    if (stored.get("measured") != null) measured = Json.object(stored.get("measured"), file + ": measured");
                 } catch (IOException | RuntimeException e) {
                     System.err.println("mrine: ignoring the CPU calibration in " + file + " (" + e.getMessage() + "); run `mrine tune` again");
                 }
@@ -242,6 +246,7 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
             }
         }
         source = from.toString();
+        storedMeasured = measured;
         return t;
     }
 
@@ -297,16 +302,13 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         }
     }
 
-    /** One figure the stored calibration of this machine measured ({@code measured.KEY}), or null. */
+    /**
+     * One figure ({@code measured.KEY}) of the stored calibration the choices in force were loaded
+     * from, or null: none where it was ignored ({@code -Dmrine.tuning=off}, unreadable) or is absent.
+     */
     public static Object storedMeasurement(String key) {
-        Path file = storedPath();
-        if (!Files.isRegularFile(file)) return null;
-        try {
-            Object measured = Json.object(Json.parse(Files.readString(file)), file.toString()).get("measured");
-            return measured instanceof Map<?, ?> m ? m.get(key) : null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
+        current();
+        return storedMeasured.get(key);
     }
 
     /** Whether a stored calibration exists for this machine. */

@@ -28,7 +28,13 @@ public final class NoDeviceRun {
     }
 
     public static CliRun of(String... args) {
+        return of(List.of(), args);
+    }
+
+    /** The same, with {@code jvmFlags} added to this JVM's (-XX:ActiveProcessorCount=4, -Dmrine.cache.dir=...). */
+    public static CliRun of(List<String> jvmFlags, String... args) {
         List<String> cmd = ChildJvm.javaAndFlags();
+        cmd.addAll(jvmFlags);
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(Main.class.getName());

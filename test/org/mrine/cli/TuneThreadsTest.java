@@ -9,32 +9,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mrine.bench.ChildJvm;
 import org.mrine.io.Json;
 
 /**
  * {@code mrine tune} chooses the thread count on the training step itself, at 1, 2, 4, ... threads
- * and every core: checked in a child JVM told it has 4 cores (-XX:ActiveProcessorCount=4; this
- * machine may have 2), with the launcher's first-use calibration switched on, as the launcher runs
- * it. The step it times builds a CPU backend, which must not start a second calibration. A
- * {@code mrine bench} after it runs on the stored choice and shows the step times behind it.
+ * and every core: checked in a child JVM ({@link NoDeviceRun}: the CPU calibration needs no device)
+ * told it has 4 cores (-XX:ActiveProcessorCount=4; this machine may have 2), with the launcher's
+ * first-use calibration switched on, as the launcher runs it. The step it times builds a CPU backend,
+ * which must not start a second calibration. A {@code mrine bench} after it runs on the stored
+ * choice and shows the step times behind it.
  */
 class TuneThreadsTest {
     @Test
     void theStepIsTimedAtEachThreadCountAndTheChoiceIsWithinTheMarginOfTheFastest(@TempDir Path dir) throws Exception {
-        List<String> cmd = new ArrayList<>(ChildJvm.javaAndFlags());
-        cmd.addAll(List.of("-XX:ActiveProcessorCount=4", "-Dmrine.tune.auto=true", "-Dmrine.cache.dir=" + dir.resolve("cache"),
-                "-cp", System.getProperty("java.class.path"), "org.mrine.cli.Main", "tune"));
-        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile()).start();
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "mrine tune did not finish");
-        String err = Files.readString(dir.resolve("err.txt"));
-        assertEquals(0, p.exitValue(), err);
-        assertFalse(err.contains("calibrating the CPU backend"), "a second calibration started inside the first:\n" + err);
+        List<String> flags = List.of("-XX:ActiveProcessorCount=4", "-Dmrine.tune.auto=true", "-Dmrine.cache.dir=" + dir.resolve("cache"));
+        CliRun tune = NoDeviceRun.of(flags, "tune");
+        assertEquals(0, tune.status(), tune.err());
+        assertFalse(tune.err().contains("calibrating the CPU backend"), "a second calibration started inside the first:\n" + tune.err());
 
-        Map<String, Object> printed = Json.object(Json.parse(Files.readString(dir.resolve("out.txt"))), "mrine tune");
+        Map<String, Object> printed = Json.object(Json.parse(tune.out()), "mrine tune");
         Path storedFile = Path.of((String) printed.get("stored_file"));
         assertTrue(storedFile.startsWith(dir.resolve("cache")), storedFile.toString());
         Map<String, Object> stored = Json.object(Json.parse(Files.readString(storedFile)), storedFile.toString());
@@ -55,16 +50,13 @@ class TuneThreadsTest {
         double atChoice = ((Number) byThreads.get(Long.toString(threads))).doubleValue();
         // another count replaces the kernels' choice on a lead of more than 8%: none is further ahead of the choice
         assertTrue(atChoice <= fastest * 1.08 + 1e-5, threads + " threads chosen, step times " + byThreads);
-        assertTrue(err.contains("mrine tune: training step, ms per sample-step by threads: 1: "), err);
+        assertTrue(tune.err().contains("mrine tune: training step, ms per sample-step by threads: 1: "), tune.err());
 
         // mrine bench on the same machine runs on that choice and shows what the calibration timed
-        List<String> bench = new ArrayList<>(cmd.subList(0, cmd.size() - 1));
-        bench.addAll(List.of("bench", "--json", "--quick", "--no-scale", "--no-serve"));
-        Process b = new ProcessBuilder(bench).redirectOutput(dir.resolve("bench.txt").toFile()).redirectError(dir.resolve("bench-err.txt").toFile()).start();
-        assertTrue(b.waitFor(300, TimeUnit.SECONDS), "mrine bench did not finish");
-        assertEquals(0, b.exitValue(), Files.readString(dir.resolve("bench-err.txt")));
-        String benchOut = Files.readString(dir.resolve("bench.txt"));
-        Map<String, Object> cpu = Json.object(Json.object(Json.parse(benchOut.substring(benchOut.indexOf('{'))), "mrine bench").get("cpu_tuning"), "cpu_tuning");
+        CliRun bench = NoDeviceRun.of(flags, "bench", "--json", "--quick", "--no-scale", "--no-serve");
+        assertEquals(0, bench.status(), bench.err());
+        Map<String, Object> cpu = Json.object(Json.object(Json.parse(bench.out().substring(bench.out().indexOf('{'))), "mrine bench")
+                .get("cpu_tuning"), "cpu_tuning");
         assertEquals(threads, ((Number) Json.object(cpu.get("choices"), "choices").get("threads")).longValue(), cpu.toString());
         assertEquals(byThreads, cpu.get("calibration_step_ms_by_threads"));
         assertTrue(String.valueOf(cpu.get("source")).startsWith(storedFile.toString()), cpu.toString());

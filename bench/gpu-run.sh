@@ -38,6 +38,8 @@ cd "$(dirname "$SELF")/.."
 setup() {
     CP=".devrt/classes:.devrt/test-classes:$(ls .devrt/lib/*.jar | tr '\n' ':')"
     JFLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -Dmrine.shared=.devrt/shared)
+    # the training launcher's collector and loop flags (./mrine explains them)
+    TRAIN_GC=(-XX:+UseParallelGC -Xmn64m -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000)
     if [ "$EMULATE" = 1 ]; then
         BACKEND=cuda-emulated
         REQUIRE=(-Dmrine.require=emulation)
@@ -117,7 +119,7 @@ run_bench() {
     local args=(bench --json --backend cuda)
     # the emulated run checks the script, not speed: the CPU's own scale and serving figures stay out of it
     [ "$EMULATE" = 1 ] && args=(bench --json --quick --backend cpu --no-scale --no-serve)
-    "$JAVA" "${JFLAGS[@]}" -XX:+UseParallelGC -Xmn64m -cp "$CP" org.mrine.cli.Main "${args[@]}" > "$WORK/bench.json"
+    "$JAVA" "${JFLAGS[@]}" "${TRAIN_GC[@]}" -cp "$CP" org.mrine.cli.Main "${args[@]}" > "$WORK/bench.json"
 }
 
 # issue 16 on this machine's CPU: its files in $WORK/cpu, assembled by GpuRunResult cpu (CpuHostResult).
@@ -126,7 +128,7 @@ run_bench() {
 # choices). The reference at two thread counts, each round: torch's default is not always its best.
 run_cpu() {
     local dir="$WORK/cpu" all py="" two=""
-    local java=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -cp "$CP")
+    local java=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "${TRAIN_GC[@]}" -cp "$CP")
     all=$(nproc)
     mkdir -p "$dir"
     # which cores CPUs 0 and 1 (the two-core rounds) belong to: two cores, or one core's two hyper-threads

@@ -88,7 +88,7 @@ if [ "$cores" -gt 2 ]; then
     : > "$scaling"
     n=1
     while :; do
-        "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -Dmrine.threads=$n \
+        "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000 -Dmrine.threads=$n \
             -cp "target/mrine-0.1.0-SNAPSHOT.jar:target/lib/*" org.mrine.bench.TrainStepProcess paper 32 50 4 3 0 "$n" 2> /dev/null \
             | grep '^{' | python3 -c "import json, sys; d = json.loads(sys.stdin.read()); d['threads'] = $n; print(json.dumps(d))" >> "$scaling"
         [ "$n" -lt "$cores" ] || break

@@ -30,7 +30,7 @@ for r in $(seq 1 "$rounds"); do
         ref=$(python3 -c "import json,sys; d,o=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(sys.argv[1] if d['ms_per_sample_step'] <= o['ms_per_sample_step'] else sys.argv[2])" "$ref" "$one")
     fi
     # shellcheck disable=SC2086 # MRINE_JAVA_OPTS holds several flags
-    ours=$(java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m ${MRINE_JAVA_OPTS:-} \
+    ours=$(java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmn64m -XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000 ${MRINE_JAVA_OPTS:-} \
         -cp "$cp" org.mrine.bench.TrainStepProcess paper 32 "$steps" 10 5 0 "$(nproc)" 2>/dev/null)
     refMs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ms_per_sample_step'])" "$ref")
     ourMs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ms_per_sample_step'])" "$ours")

@@ -126,6 +126,7 @@ final class BenchCommand implements Callable<Integer> {
         cpu.put("choices", tuning.toJson());
         cpu.put("source", cpuChoices.isEmpty() ? tuningSource : "--cpu " + String.join(",", cpuChoices) + " over " + tuningSource);
         cpu.put("gemm_tiles_c2_only", org.mrine.backend.cpu.VectorJit.outcome());
+        cpu.put("loop_strip_mining", org.mrine.backend.cpu.VectorJit.loopStripMining());
         // the training step the stored calibration timed at each thread count (mrine tune), where it did
         Object stepByThreads = CpuTuning.storedMeasurement("step_ms_per_sample_step_by_threads");
         if (stepByThreads != null) cpu.put("calibration_step_ms_by_threads", stepByThreads);

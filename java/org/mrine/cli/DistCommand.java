@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
+import org.mrine.backend.cpu.VectorJit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -87,8 +88,8 @@ final class DistCommand implements Callable<Integer> {
                 "#!/bin/sh",
                 "# mrine, self-contained: the bundled runtime and jars, no JDK needed.",
                 "here=$(cd \"$(dirname \"$0\")/..\" && pwd)",
-                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m, ZGC for serve, the Unsafe flag and -Dmrine.tune.auto)",
-                "gc=\"-XX:+UseParallelGC -Xmn64m\"",
+                "# the same JVM flags as the development launcher (./mrine explains -Xmn64m, the loop flags, ZGC for serve, the Unsafe flag and -Dmrine.tune.auto)",
+                "gc=\"-XX:+UseParallelGC -Xmn64m " + VectorJit.LOOP_FLAGS + "\"",
                 "if [ \"${1:-}\" = serve ]; then gc=-XX:+UseZGC; fi",
                 "exec \"$here/runtime/bin/java\" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
                         + " --sun-misc-unsafe-memory-access=allow $gc -Dmrine.tune.auto=true $MRINE_JAVA_OPTS \\",

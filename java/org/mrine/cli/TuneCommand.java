@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.mrine.backend.cpu.CpuCalibration;
 import org.mrine.backend.cpu.CpuIdentity;
 import org.mrine.backend.cpu.CpuTuning;
+import org.mrine.backend.cpu.VectorJit;
 import org.mrine.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,7 +33,8 @@ final class TuneCommand implements Callable<Integer> {
     public Integer call() {
         if (show) {
             System.out.println(Json.write(Map.of("cpu", CpuIdentity.current().describe(), "choices", CpuTuning.current().toJson(), "source", CpuTuning.source(),
-                    "blas_kernels", CpuTuning.nativeBlasKernels(), "stored_file", CpuTuning.storedPath().toString())));
+                    "blas_kernels", CpuTuning.nativeBlasKernels(), "stored_file", CpuTuning.storedPath().toString(),
+                    "loop_strip_mining", VectorJit.loopStripMining())));
             return 0;
         }
         CpuCalibration.Result r = CpuCalibration.calibrate(System.err);

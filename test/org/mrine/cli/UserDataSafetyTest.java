@@ -471,9 +471,7 @@ class UserDataSafetyTest {
     void matlabImportPrintsNoUnsafeWarnings() throws Exception {
         Path mat = Path.of(System.getProperty("mrine.shared", "../shared"), "data", "s1_area2_miller.mat");
         // the JVM flags of both launchers, as a user runs them
-        List<String> dev = flags(Files.readString(Path.of("mrine")), "exec java ");
-        List<String> dist = flags(DistCommand.launcher(), "exec \"$here/runtime/bin/java\" ");
-        for (List<String> launcherFlags : List.of(dev, dist)) {
+        for (List<String> launcherFlags : List.of(LauncherFlags.dev(), LauncherFlags.dist())) {
             assertTrue(launcherFlags.contains("--sun-misc-unsafe-memory-access=allow"), launcherFlags.toString());
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -484,19 +482,6 @@ class UserDataSafetyTest {
             assertEquals(0, p.waitFor(), err);
             assertFalse(err.contains("Unsafe"), "warnings on stderr with " + launcherFlags + ":\n" + err);
         }
-    }
-
-    /** The JVM options of a launcher's java line (up to -cp), without shell variables. */
-    private static List<String> flags(String script, String start) {
-        String joined = script.replace("\\\n", " ");
-        int at = joined.indexOf(start);
-        assertTrue(at >= 0, "no '" + start + "' in the launcher");
-        List<String> out = new ArrayList<>();
-        for (String tok : joined.substring(at + start.length()).trim().split("\\s+")) {
-            if (tok.equals("-cp")) break;
-            if (!tok.contains("$") && !tok.equals("\\")) out.add(tok);  // shell variables (GC choice, user options) are not flags here
-        }
-        return out;
     }
 
     @Test

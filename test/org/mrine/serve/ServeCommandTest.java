@@ -20,9 +20,10 @@ class ServeCommandTest {
     @TempDir
     Path dir;
 
+    /** mrine serve in a child JVM on the serve launcher's collector (ZGC). */
     private static ProcessBuilder mrine(Path dir, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmn64m",
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseZGC",
                 "-cp", System.getProperty("java.class.path"), "org.mrine.cli.Main"));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());

@@ -273,6 +273,9 @@ public final class CpuCalibration {
             say(log, "FMA peak: %.1f GFLOP/s on one thread, %.1f on %d", peak1, peakAll, cores);
             double load = loadAverage();
             measured.put("load_average", load);
+            // the kernels' speed depends on it (VectorJit): a calibration says under which loops it measured
+            Object stripMined = VectorJit.loopStripMining().get("in_force");
+            if (stripMined != null) measured.put("loop_strip_mining", stripMined);
             if (load > cores) say(log, "the machine is busy (load average %.1f on %d cores): the figures show it; run mrine tune again when it is quiet", load, cores);
 
             Operands kalman = new Operands(arena, KALMAN, rng), layer = new Operands(arena, LAYER, rng);

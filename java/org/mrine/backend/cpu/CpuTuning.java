@@ -94,16 +94,10 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         String arch = System.getProperty("os.arch", "");
         if (arch.equals("aarch64")) return 32;
         if (!arch.equals("amd64") && !arch.equals("x86_64")) return 16;
-        try {
-            Object option = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
-                    new javax.management.ObjectName("com.sun.management:type=HotSpotDiagnostic"), "getVMOption",
-                    new Object[] {"UseAVX"}, new String[] {String.class.getName()});
-            Object value = ((javax.management.openmbean.CompositeData) option).get("value");
-            return Integer.parseInt(String.valueOf(value)) >= 3 ? 32 : 16;
-        } catch (Exception | LinkageError e) {
-            // not HotSpot, or a runtime without jdk.management
-            return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? 32 : 16;
-        }
+        String useAvx = VmOptions.get("UseAVX");
+        // not HotSpot, or a runtime without jdk.management: 512-bit vectors stand for AVX-512
+        if (useAvx == null) return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? 32 : 16;
+        return Integer.parseInt(useAvx) >= 3 ? 32 : 16;
     }
 
     static int cores() {

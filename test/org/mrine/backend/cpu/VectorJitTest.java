@@ -40,9 +40,10 @@ class VectorJitTest {
 
     private static String child(List<String> extraFlags) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmn64m", "-XX:+PrintCompilation",
-                "-Dmrine.tuning=off"));
+        // the training launcher's flags (its collector included), as a user's JVM runs
+        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin));
+        cmd.addAll(org.mrine.cli.LauncherFlags.dev());
+        cmd.addAll(List.of("-XX:+PrintCompilation", "-Dmrine.tuning=off"));
         cmd.addAll(extraFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CovarianceRecursionProcess.class.getName(), "4"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import org.mrine.io.Json;
+import org.mrine.io.TempFiles;
 
 /**
  * The CPU backend's machine-dependent choices, in one place: how many threads share a step,
@@ -224,9 +224,14 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
             if (Files.isRegularFile(file)) {
                 try {
                     Map<String, Object> stored = Json.object(Json.parse(Files.readString(file)), file.toString());
-                    t = fromJson(Json.object(stored.get("choices"), file + ": choices"), file.toString());
-                    from = new StringBuilder(file.toString());
-                    if (stored.get("measured") != null) measured = Json.object(stored.get("measured"), file + ": measured");
+                    if (!ofThisFormat(stored)) {
+                        System.err.println("mrine: not using the CPU calibration in " + file + ": " + STALE
+                                + " (kernels up to 2x slower); the launcher measures again on first use, or run `mrine tune`");
+                    } else {
+                        t = fromJson(Json.object(stored.get("choices"), file + ": choices"), file.toString());
+                        from = new StringBuilder(file.toString());
+                        if (stored.get("measured") != null) measured = Json.object(stored.get("measured"), file + ": measured");
+                    }
                 } catch (IOException | RuntimeException e) {
                     System.err.println("mrine: ignoring the CPU calibration in " + file + " (" + e.getMessage() + "); run `mrine tune` again");
                 }
@@ -259,13 +264,16 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
      * (a JVM flag such as -XX:MaxVectorSize=32 changes the kernels, so it gets its own file), and
      * below 512 bits whether the JVM has 32 vector registers ({@code -32reg}): -XX:UseAVX=2 and
      * -XX:MaxVectorSize=32 on one AVX-512 CPU both give 256-bit vectors, with 16 and 32 registers,
-     * and their best tiles differ.
+     * and their best tiles differ; {@code -nostrip} where the JVM does not strip-mine C2's loops (an
+     * application on ParallelGC without the launchers' flags, {@link VectorJit}), whose kernels run at
+     * other speeds than the launchers'.
      */
     public static Path storedPath() {
         CpuIdentity cpu = CpuIdentity.current();
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         String key = hostName() + "-" + cpu.name() + (cpu.key().isEmpty() ? "" : "-" + cpu.key()) + "-" + cores() + "c-"
-                + bits + "bit" + (bits < 512 && vectorRegisters() >= 32 ? "-32reg" : "");
+                + bits + "bit" + (bits < 512 && vectorRegisters() >= 32 ? "-32reg" : "")
+                + (Boolean.FALSE.equals(VectorJit.loopStripMining().get("in_force")) ? "-nostrip" : "");
         return cacheDir().resolve("cpu-tuning").resolve(key.replaceAll("[^A-Za-z0-9._-]+", "_") + ".json");
     }
 
@@ -305,9 +313,27 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         return storedMeasured.get(key);
     }
 
-    /** Whether a stored calibration exists for this machine. */
+    /**
+     * The stored calibration's format: 2 since the launchers strip-mine C2's loops (VectorJit). Files
+     * of format 1 (no field) were measured on kernels up to 2x slower, so their choices are not taken:
+     * the launcher's first use measures again, as on a new machine.
+     */
+    static final int FORMAT = 2;
+    private static final String STALE = "measured by an earlier mrine, before its launchers strip-mined loops";
+
+    private static boolean ofThisFormat(Map<String, Object> stored) {
+        return stored.get("format") instanceof Number n && n.intValue() >= FORMAT;
+    }
+
+    /** Whether a stored calibration of the current format exists for this machine. */
     public static boolean stored() {
-        return Files.isRegularFile(storedPath());
+        Path file = storedPath();
+        if (!Files.isRegularFile(file)) return false;
+        try {
+            return ofThisFormat(Json.object(Json.parse(Files.readString(file)), file.toString()));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Writes a calibration (choices and what was measured) atomically and makes it the choices in force. */
@@ -327,14 +353,13 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         out.put("choices", t.toJson());
         out.put("blas_kernels", nativeBlasKernels());
         out.put("measured", measured);
+        out.put("format", FORMAT);
         try {
             Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, Json.write(out) + "\n");
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the CPU calibration " + file + ": " + e.getMessage(), e);
         }
+        TempFiles.writeString(file, Json.write(out) + "\n");
         synchronized (CpuTuning.class) {
             current = null;
         }

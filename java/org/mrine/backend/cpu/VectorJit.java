@@ -62,6 +62,15 @@ public final class VectorJit {
      * where the JVM does not say (not HotSpot).
      */
     public static Map<String, Object> loopStripMining() {
+        return LoopFlags.READ;
+    }
+
+    /** Read once: the flags cannot change while the JVM runs. */
+    private static final class LoopFlags {
+        static final Map<String, Object> READ = java.util.Collections.unmodifiableMap(read());
+    }
+
+    private static Map<String, Object> read() {
         String safepoints = VmOptions.get("UseCountedLoopSafepoints"), iterations = VmOptions.get("LoopStripMiningIter");
         Map<String, Object> out = new LinkedHashMap<>();
         if (safepoints == null || iterations == null) return out;

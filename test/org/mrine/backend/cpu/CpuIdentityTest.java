@@ -71,6 +71,6 @@ class CpuIdentityTest {
         } else {
             assertFalse(file.contains("--"), file);
         }
-        assertTrue(file.matches(".*-\\d+bit(-32reg)?\\.json"), file);
+        assertTrue(file.matches(".*-\\d+bit(-32reg)?(-nostrip)?\\.json"), file);
     }
 }

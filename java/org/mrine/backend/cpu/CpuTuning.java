@@ -277,20 +277,24 @@ public record CpuTuning(int threads, String tile, int blockKb, long parallelWork
         return cacheDir().resolve("cpu-tuning").resolve(key.replaceAll("[^A-Za-z0-9._-]+", "_") + ".json");
     }
 
-    private static volatile boolean autoCalibrated;
+    /**
+     * Whether this JVM has asked once whether to calibrate (and did where nothing current was stored):
+     * every CPU backend calls {@link #calibrateOnFirstUse}, and {@link #stored()} reads the file.
+     */
+    private static volatile boolean firstUseDecided;
 
     /**
      * With {@code -Dmrine.tune.auto=true} (the {@code mrine} launcher sets it), calibrates and
      * stores the choices when this machine has none stored yet: once, under a minute on 2 cores.
      */
     public static void calibrateOnFirstUse() {
-        if (autoCalibrated || CpuCalibration.running() || !Boolean.getBoolean("mrine.tune.auto") || "off".equals(System.getProperty("mrine.tuning"))
-                || stored()) {
+        if (firstUseDecided || CpuCalibration.running() || !Boolean.getBoolean("mrine.tune.auto") || "off".equals(System.getProperty("mrine.tuning"))) {
             return;
         }
         synchronized (CpuTuning.class) {
-            if (autoCalibrated) return;
-            autoCalibrated = true;
+            if (firstUseDecided) return;
+            firstUseDecided = true;
+            if (stored()) return;
             System.err.println("mrine: calibrating the CPU backend for this machine (once; `mrine tune` redoes it, -Dmrine.tuning=off skips it) ...");
             try {
                 CpuCalibration.Result r = CpuCalibration.calibrate(null);

@@ -116,6 +116,10 @@ class ServeCommandTest {
                     pub.xadd("t_s", SampleCodec.float32(s[k]), pub.ts(k));
                     if (y[k] != null) pub.field(k, y[k]);
                 }
+                // every sample is in the node before the signal: its two readers are blocked in XREAD
+                // again, which waits only where no entry follows the last one read (on a loaded
+                // machine the last XADD could otherwise still wait in Redis when the node stops)
+                awaitReadersBlocked(j, 2, deadline);
                 // SIGTERM while the bins still wait for their deadlines (3 s ahead): they are flushed
                 p.destroy();
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the node did not stop on SIGTERM");
@@ -133,5 +137,16 @@ class ServeCommandTest {
             }
         }
         ServeHarness.assertReplays(ServeFixtures.checkpoint(), rec, 50);
+    }
+
+    /** Waits until this many Redis clients are blocked in XREAD (CLIENT LIST: flags=b, cmd=xread). */
+    private static void awaitReadersBlocked(Jedis j, int readers, long deadline) throws InterruptedException {
+        while (true) {
+            String clients = j.clientList();
+            long blocked = clients.lines().filter(l -> (" " + l + " ").contains(" flags=b ") && (" " + l + " ").contains(" cmd=xread ")).count();
+            if (blocked >= readers) return;
+            assertTrue(System.nanoTime() < deadline, "the node's readers did not take every entry: " + clients);
+            Thread.sleep(5);
+        }
     }
 }

@@ -143,7 +143,7 @@ class ServeCommandTest {
     private static void awaitReadersBlocked(Jedis j, int readers, long deadline) throws InterruptedException {
         while (true) {
             String clients = j.clientList();
-            long blocked = clients.lines().filter(l -> (" " + l + " ").contains(" flags=b ") && (" " + l + " ").contains(" cmd=xread ")).count();
+            long blocked = clients.lines().map(l -> " " + l + " ").filter(l -> l.contains(" flags=b ") && l.contains(" cmd=xread ")).count();
             if (blocked >= readers) return;
             assertTrue(System.nanoTime() < deadline, "the node's readers did not take every entry: " + clients);
             Thread.sleep(5);

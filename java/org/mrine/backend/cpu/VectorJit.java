@@ -74,9 +74,11 @@ public final class VectorJit {
         String safepoints = VmOptions.get("UseCountedLoopSafepoints"), iterations = VmOptions.get("LoopStripMiningIter");
         Map<String, Object> out = new LinkedHashMap<>();
         if (safepoints == null || iterations == null) return out;
-        out.put("UseCountedLoopSafepoints", Boolean.parseBoolean(safepoints));
-        out.put("LoopStripMiningIter", Long.parseLong(iterations));
-        out.put("in_force", Boolean.parseBoolean(safepoints) && Long.parseLong(iterations) > 1);
+        boolean polls = Boolean.parseBoolean(safepoints);
+        long perStrip = Long.parseLong(iterations);
+        out.put("UseCountedLoopSafepoints", polls);
+        out.put("LoopStripMiningIter", perStrip);
+        out.put("in_force", polls && perStrip > 1);
         return out;
     }
 
